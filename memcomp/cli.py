@@ -1,0 +1,70 @@
+"""The ``memcomp`` command line.
+
+    memcomp reproduce --list
+    memcomp reproduce figure1 --scale paper --out results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from memcomp import __version__
+from memcomp.experiments import EXPERIMENTS, load
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memcomp",
+        description=(
+            "Reproduce 'Memorizing long-tail data can help generalization through "
+            "composition' (Zhou, Ma, Ge 2025): the experiments behind the memcomp book."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"memcomp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="run one of the paper's experiments and write its JSON and figure",
+        description="Run one experiment; `memcomp reproduce --list` shows them all.",
+    )
+    reproduce.add_argument("--list", action="store_true", help="list the experiments and exit")
+    experiments = reproduce.add_subparsers(dest="experiment", metavar="EXPERIMENT")
+    for name in EXPERIMENTS:
+        module = load(name)
+        sub = experiments.add_parser(name, help=module.DESCRIPTION, description=module.DESCRIPTION)
+        module.add_arguments(sub)
+    return parser
+
+
+def list_experiments() -> str:
+    if not EXPERIMENTS:
+        return "No experiments are registered yet."
+    lines = [f"{name:<10} {load(name).DESCRIPTION}" for name in EXPERIMENTS]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "reproduce":
+        if args.list or args.experiment is None:
+            print(list_experiments())
+            return 0
+        try:
+            payload = load(args.experiment).run_from_args(args)
+        except ValueError as exc:
+            print(f"memcomp: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.experiment}: finished in {payload.get('seconds', float('nan')):.1f} s")
+        return 0
+    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
