@@ -15,7 +15,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-EXPERIMENTS: dict[str, str] = {}
+EXPERIMENTS: dict[str, str] = {
+    "figure1": "memcomp.experiments.figure1",
+}
 
 
 def load(name: str) -> ModuleType:
