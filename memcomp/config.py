@@ -66,8 +66,12 @@ def progress(iterable: Iterable[T], *, desc: str | None = None, total: int | Non
     return tqdm(iterable, desc=desc, total=total, leave=leave)
 
 
-def set_threads(n: int | None = None) -> int:
-    """Fix torch's thread counts (``$MEMCOMP_THREADS`` or the number of cores) and return it."""
+def set_threads(n: int | None = None) -> None:
+    """Fix torch's thread counts to ``n`` (default ``$MEMCOMP_THREADS`` or the number of cores).
+
+    Two processes that each use every core can run many times slower than one: fix this
+    explicitly. (numpy's BLAS threads follow ``OMP_NUM_THREADS``, read when numpy starts.)
+    """
     import torch
 
     if n is None:
@@ -79,7 +83,6 @@ def set_threads(n: int | None = None) -> int:
         torch.set_num_interop_threads(n)
     except RuntimeError:
         pass  # can only be set once, before any parallel work
-    return n
 
 
 def set_seed(seed: int) -> None:

@@ -26,6 +26,7 @@ def run(path: Path, timeout: int = 1200) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ["MEMCOMP_PROGRESS"] = "0"
     os.environ.setdefault("MEMCOMP_THREADS", "2")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(nb, path)
