@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.memcomp-installed
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 export MEMCOMP_THREADS ?= 2
-export OMP_NUM_THREADS ?= 2
+# numpy's BLAS on one thread: the linear algebra here is small, and BLAS threads fighting
+# torch's threads (or another process) for 2 cores can run ten times slower.
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: book test unit notebooks html-check browser install clean help
 
