@@ -1,0 +1,235 @@
+"""Figure 2: sum of three MNIST digits, OOD test loss against the number of 9s in training.
+
+For every rarity setting (``nines_in_train``) and seed, one digit-sum task is built
+(:func:`memcomp.data.digitsum.build_digit_sum`; for a fixed seed the training sets are nested
+in the number of 9s and the test sets are shared) and each architecture is trained on it
+with the square loss. Run ``s`` of a configuration uses seed ``seed + s`` for the data, the
+initial weights and the minibatch order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from memcomp.checks import check_choice, check_float, check_int, check_seed
+from memcomp.config import progress, resolve_device, resolve_scale, set_threads
+
+DESCRIPTION = "Figure 2: sum of three MNIST digits; composing vs cross-channel models as 9 gets rarer"
+
+
+@dataclass(frozen=True)
+class Figure2Config:
+    """Everything that defines one Figure 2 run."""
+
+    scale: str
+    architectures: tuple[str, ...]
+    encoder: str
+    feature_dim: int
+    width: int | None
+    n_train: int
+    n_test: int
+    zipf_exponent: float
+    nines: tuple[int, ...]
+    seeds: int
+    seed: int
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    augment_shift: int
+    source: str
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        from memcomp.nets.encoders import ENCODERS
+        from memcomp.nets.models import ARCHITECTURES
+
+        check_choice("scale", self.scale, ("fast", "paper"))
+        if not self.architectures:
+            raise ValueError("architectures must name at least one architecture; got ()")
+        for a in self.architectures:
+            check_choice("architectures", a, ARCHITECTURES)
+        check_choice("encoder", self.encoder, ENCODERS)
+        check_int("feature_dim", self.feature_dim, low=1, high=65536)
+        if self.width is not None:
+            check_int("width", self.width, low=2, high=4096)
+        check_int("n_train", self.n_train, low=1, high=10_000_000)
+        check_int("n_test", self.n_test, low=1, high=10_000_000)
+        check_float("zipf_exponent", self.zipf_exponent, low=0.0, high=20.0)
+        if not self.nines:
+            raise ValueError("nines must hold at least one number of 9s; got ()")
+        for m in self.nines:
+            check_int("nines", m, low=0, high=3 * self.n_train)
+        check_int("seeds", self.seeds, low=1, high=1000)
+        check_seed("seed", self.seed)
+        check_choice("source", self.source, ("bundled", "full"))
+        if self.device is not None:
+            check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        self.train_config(0)  # validates epochs, batch_size, lr, weight_decay, augment_shift
+
+    def train_config(self, seed: int):
+        from memcomp.nets.train import TrainConfig
+
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            optimizer="adam",
+            seed=seed,
+            device=self.device,
+            augment_shift=self.augment_shift,
+        )
+
+
+ALL_ARCHITECTURES = ("sum", "linear", "two_layer", "cross_channel")
+
+
+def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
+    """The preset for ``scale`` (``fast``: small CNN on a CPU; ``paper``: ResNet-18,
+    32,000 samples, a GPU), with any field replaced by ``overrides``."""
+    scale = resolve_scale(scale)
+    if scale == "fast":
+        base = Figure2Config(
+            scale="fast",
+            architectures=ALL_ARCHITECTURES,
+            encoder="small_cnn",
+            feature_dim=64,
+            width=16,
+            n_train=3000,
+            n_test=1000,
+            zipf_exponent=2.0,
+            nines=(30, 100, 300),
+            seeds=2,
+            seed=0,
+            epochs=20,
+            batch_size=64,
+            lr=3e-3,
+            weight_decay=0.0,
+            augment_shift=0,
+            source="bundled",
+        )
+    else:
+        base = Figure2Config(
+            scale="paper",
+            architectures=ALL_ARCHITECTURES,
+            encoder="resnet18",
+            feature_dim=512,
+            width=None,
+            n_train=32_000,
+            n_test=2000,
+            zipf_exponent=2.0,
+            nines=(10, 100, 1000),
+            seeds=2,
+            seed=0,
+            epochs=6,
+            batch_size=256,
+            lr=2e-3,
+            weight_decay=0.0,
+            augment_shift=0,
+            source="bundled",
+        )
+    return replace(base, **overrides) if overrides else base
+
+
+def run_figure2(config: Figure2Config) -> dict[str, Any]:
+    """Train every architecture on every rarity setting and seed; return the JSON payload
+    ``{"experiment", "config", "device", "seconds", "records"}`` (one record per run)."""
+    if not isinstance(config, Figure2Config):
+        raise ValueError(f"config must be a Figure2Config; got {type(config).__name__}")
+    from memcomp.data.digitsum import build_digit_sum
+    from memcomp.nets.models import build_model
+    from memcomp.nets.train import evaluate, train_model
+
+    device = resolve_device(config.device)
+    start = time.perf_counter()
+    records = []
+    jobs = [(s, m) for s in range(config.seeds) for m in config.nines]
+    for s, nines in progress(jobs, desc="figure2", total=len(jobs), leave=True):
+        seed = config.seed + s
+        task = build_digit_sum(
+            n_train=config.n_train,
+            n_test=config.n_test,
+            zipf_exponent=config.zipf_exponent,
+            nines_in_train=nines,
+            seed=seed,
+            source=config.source,
+        )
+        for arch in config.architectures:
+            model = build_model(arch, config.encoder, config.feature_dim, width=config.width, seed=seed)
+            result = train_model(model, task.train, replace(config.train_config(seed), device=device), desc=f"{arch}, {nines} nines")
+            records.append(
+                {
+                    "architecture": arch,
+                    "zipf_exponent": config.zipf_exponent,
+                    "nines_in_train": task.nines_in_train,
+                    "seed": seed,
+                    "ood_test_loss": evaluate(model, task.test_ood),
+                    "in_test_loss": evaluate(model, task.test_in),
+                    "train_loss": result.train_loss,
+                    "train_seconds": result.seconds,
+                    "train_digit_counts": task.train_digit_counts.tolist(),
+                }
+            )
+            del model
+    return {
+        "experiment": "figure2",
+        "config": asdict(config),
+        "device": device,
+        "seconds": time.perf_counter() - start,
+        "records": records,
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scale", choices=("fast", "paper"), default=None, help="preset (default: $MEMCOMP_SCALE or fast)")
+    parser.add_argument("--seeds", type=int, default=None, help="runs per setting (default: the preset's)")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None, help="default: $MEMCOMP_DEVICE or cpu")
+    parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
+    parser.add_argument("--train-size", type=int, default=None, help="override the preset's number of training samples")
+    parser.add_argument("--test-size", type=int, default=None, help="override the preset's number of test samples")
+    parser.add_argument("--nines", type=str, default=None, help="comma-separated numbers of 9s in training, e.g. 10,30,100")
+    parser.add_argument("--source", choices=("bundled", "full"), default=None, help="MNIST source (default: bundled)")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+
+
+def _parse_nines(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise ValueError(f"nines must be comma-separated integers such as 10,30,100; got {text!r}") from None
+
+
+def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {"seed": args.seed, "device": args.device}
+    for field_name, value in (
+        ("seeds", args.seeds),
+        ("epochs", args.epochs),
+        ("n_train", args.train_size),
+        ("n_test", args.test_size),
+        ("source", args.source),
+    ):
+        if value is not None:
+            overrides[field_name] = value
+    if args.nines is not None:
+        overrides["nines"] = _parse_nines(args.nines)
+    config = figure2_config(args.scale, **overrides)
+    resolve_device(config.device)  # fail early on cuda without a GPU
+    set_threads()  # $MEMCOMP_THREADS or the number of cores
+    payload = run_figure2(config)
+    from memcomp.neural_plots import plot_figure2
+    from memcomp.results import write_json
+
+    out = Path(args.out)
+    write_json(out / "figure2.json", payload)
+    fig = plot_figure2(payload)
+    fig.savefig(out / "figure2.png", dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return payload

@@ -1,0 +1,206 @@
+"""Training with the square loss, and evaluation.
+
+Loss: (1/B) sum_b (f(x_b) - y_b)^2 on minibatches; :func:`evaluate` reports the same mean
+squared error over a whole split.
+
+Weight decay (our choice): *coupled* L2, i.e. the optimizer's ``weight_decay`` argument,
+which adds ``weight_decay * theta`` to the gradient (for SGD this is gradient descent on
+loss + (weight_decay / 2) ||theta||^2). This is what ``weight_decay=0.5`` means in plain
+PyTorch SGD/Adam, the most likely reading of the paper's Table 1. It applies to every
+parameter, biases and norm scales included.
+
+Determinism: the model's initial weights come from :func:`memcomp.nets.build_model`'s
+``seed``; the minibatch order comes from a ``torch.Generator`` seeded with
+``TrainConfig.seed``. On a CPU the same seeds give bit-identical losses.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from memcomp.checks import check_choice, check_float, check_int, check_seed
+from memcomp.config import progress, resolve_device
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train one model.
+
+    ``lr_schedule='cosine'`` anneals the learning rate to 0 over the run (helps the
+    model fit every training example, rare ones included). ``amp`` uses bfloat16 autocast
+    on CUDA only (ignored on CPU). ``device=None`` means ``$MEMCOMP_DEVICE`` or cpu.
+    ``augment_shift=s > 0`` translates each training sample (all three channels together)
+    by a random integer offset in [-s, s] pixels per axis, drawn from the same seeded
+    generator as the minibatch order (our choice; off by default).
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    seed: int = 0
+    device: str | None = None
+    lr_schedule: str = "cosine"
+    momentum: float = 0.9
+    amp: bool = True
+    augment_shift: int = 0
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, low=1, high=100_000)
+        check_int("batch_size", self.batch_size, low=1, high=1_000_000)
+        check_float("lr", self.lr, low=0.0, high=100.0, low_open=True)
+        check_float("weight_decay", self.weight_decay, low=0.0, high=1000.0)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_seed("seed", self.seed)
+        if self.device is not None:
+            check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
+        check_float("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        check_choice("amp", self.amp, (True, False))
+        check_int("augment_shift", self.augment_shift, low=0, high=8)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """``epoch_losses``: mean minibatch loss of each epoch (as seen during training);
+    ``train_loss``: mean squared error on the whole training set after training."""
+
+    epoch_losses: tuple[float, ...]
+    train_loss: float
+    seconds: float
+    device: str
+    config: TrainConfig = field(repr=False)
+
+
+def as_tensors(split: Any, name: str = "split") -> tuple[torch.Tensor, torch.Tensor]:
+    """(images float32 (N, 3, 28, 28), targets float32 (N,)) from a split with ``tensors()``
+    (e.g. ``DigitSumSplit``) or from an ``(images, targets)`` pair."""
+    if hasattr(split, "tensors"):
+        images, targets = split.tensors()
+    elif isinstance(split, (tuple, list)) and len(split) == 2:
+        images, targets = split
+    else:
+        raise ValueError(f"{name} must be a split with .tensors() or an (images, targets) pair; got {type(split).__name__}")
+    images = torch.as_tensor(images, dtype=torch.float32)
+    targets = torch.as_tensor(targets, dtype=torch.float32)
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"{name} images must have shape (N, 3, H, W); got {tuple(images.shape)}")
+    if targets.shape != (images.shape[0],):
+        raise ValueError(f"{name} targets must have shape ({images.shape[0]},); got {tuple(targets.shape)}")
+    if images.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one sample; got 0")
+    if not (torch.isfinite(images).all() and torch.isfinite(targets).all()):
+        raise ValueError(f"{name} must contain only finite numbers (no nan or inf)")
+    return images, targets
+
+
+def random_shift(x: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Translate each image of ``x`` (B, C, H, W) by its own integer offset in [-shift, shift]
+    pixels along each axis, filling with zeros (the same offset for all channels of a sample)."""
+    b, c, h, w = x.shape
+    offsets = torch.randint(-shift, shift + 1, (2, b), generator=generator).to(x.device)
+    padded = torch.nn.functional.pad(x, (shift, shift, shift, shift))
+    rows = (torch.arange(h, device=x.device)[None, :] + shift - offsets[0][:, None])  # (B, H)
+    cols = (torch.arange(w, device=x.device)[None, :] + shift - offsets[1][:, None])  # (B, W)
+    rows = rows[:, None, :, None].expand(b, c, h, w + 2 * shift)
+    out = padded.gather(2, rows)
+    cols = cols[:, None, None, :].expand(b, c, h, w)
+    return out.gather(3, cols)
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+
+
+def _autocast(device: str, amp: bool):
+    if device == "cuda" and amp:
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def train_model(model: nn.Module, train_split: Any, config: TrainConfig, *, desc: str | None = None) -> TrainResult:
+    """Train ``model`` in place on ``train_split`` with the square loss; see :class:`TrainConfig`."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
+    images, targets = as_tensors(train_split, "train_split")
+    device = resolve_device(config.device)
+    start = time.perf_counter()
+    if device == "cuda":
+        torch.backends.cudnn.benchmark = True
+    model.to(device)
+    images, targets = images.to(device), targets.to(device)
+    n = images.shape[0]
+    batch = min(config.batch_size, n)
+    steps_per_epoch = math.ceil(n / batch)
+    total_steps = steps_per_epoch * config.epochs
+    opt = _optimizer(model, config)
+    sched = None
+    if config.lr_schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+    gen = torch.Generator().manual_seed(config.seed)
+    losses: list[float] = []
+    model.train()
+    for _ in progress(range(config.epochs), desc=desc or "training", total=config.epochs):
+        order = torch.randperm(n, generator=gen).to(device)
+        running = torch.zeros((), device=device)
+        for i in range(steps_per_epoch):
+            idx = order[i * batch : (i + 1) * batch]
+            x = images[idx]
+            if config.augment_shift:
+                x = random_shift(x, config.augment_shift, gen)
+            with _autocast(device, config.amp):
+                pred = model(x).float()
+            loss = torch.mean((pred - targets[idx]) ** 2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            running += loss.detach() * idx.numel()
+        losses.append(float(running) / n)
+    train_loss = _mse(model, images, targets, device, config.amp)
+    return TrainResult(tuple(losses), train_loss, time.perf_counter() - start, device, config)
+
+
+@torch.no_grad()
+def _mse(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, device: str, amp: bool, batch: int = 1024) -> float:
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for i in range(0, images.shape[0], batch):
+        x = images[i : i + batch].to(device)
+        with _autocast(device, amp):
+            pred = model(x).float()
+        total += ((pred - targets[i : i + batch].to(device)) ** 2).sum().double()
+    model.train(was_training)
+    return float(total) / images.shape[0]
+
+
+def evaluate(model: nn.Module, split: Any, *, device: str | None = None, amp: bool = True) -> float:
+    """Mean squared error of ``model`` on ``split`` (evaluation mode, no gradients).
+
+    ``device=None`` uses the device the model's parameters are on."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    images, targets = as_tensors(split, "split")
+    if device is None:
+        param = next(model.parameters(), None)
+        device = "cpu" if param is None else param.device.type
+    else:
+        device = resolve_device(device)
+    model.to(device)
+    return _mse(model, images, targets, device, amp)

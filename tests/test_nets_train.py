@@ -1,0 +1,99 @@
+"""Training: determinism, loss goes down, evaluation, input checks."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from memcomp.nets import TrainConfig, build_model, evaluate, train_model
+from memcomp.nets.train import random_shift
+
+torch.set_num_threads(1)
+
+
+def _digits_like(n, seed):
+    """Synthetic (N, 3, 28, 28) inputs whose target is the sum of per-channel brightness levels."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(0, 4, size=(n, 3))
+    images = np.zeros((n, 3, 28, 28), np.float32)
+    for c in range(3):
+        images[:, c, 8:20, 8:20] = levels[:, c, None, None] / 3.0
+    return torch.from_numpy(images), torch.from_numpy(levels.sum(1).astype(np.float32))
+
+
+def test_same_seed_gives_identical_losses_on_cpu():
+    data = _digits_like(48, 0)
+    cfg = TrainConfig(epochs=2, batch_size=16, lr=1e-3, seed=3, device="cpu")
+    runs = []
+    for _ in range(2):
+        model = build_model("linear", feature_dim=8, width=4, seed=5)
+        runs.append(train_model(model, data, cfg))
+    assert runs[0].epoch_losses == runs[1].epoch_losses
+    assert runs[0].train_loss == runs[1].train_loss
+    other = train_model(build_model("linear", feature_dim=8, width=4, seed=5), data, dataclasses.replace(cfg, seed=4))
+    assert other.epoch_losses != runs[0].epoch_losses
+
+
+@pytest.mark.parametrize("architecture", ["sum", "cross_channel"])
+def test_training_reduces_the_loss(architecture):
+    train, test = _digits_like(96, 1), _digits_like(64, 2)
+    model = build_model(architecture, feature_dim=8, width=4, seed=0)
+    before = evaluate(model, test)
+    result = train_model(model, train, TrainConfig(epochs=15, batch_size=16, lr=3e-3, seed=0, device="cpu"))
+    after = evaluate(model, test)
+    assert after < 0.2 * before
+    assert result.train_loss < 0.2 * before
+    assert len(result.epoch_losses) == 15
+
+
+def test_weight_decay_shrinks_the_weights():
+    data = _digits_like(32, 3)
+    norms = []
+    for wd in (0.0, 0.5):
+        model = build_model("sum", feature_dim=8, width=4, seed=0)
+        train_model(model, data, TrainConfig(epochs=3, batch_size=16, weight_decay=wd, device="cpu"))
+        norms.append(sum(float((p.detach() ** 2).sum()) for p in model.parameters()))
+    assert norms[1] < norms[0]
+
+
+def test_evaluate_is_the_mean_squared_error():
+    images, targets = _digits_like(10, 4)
+    model = build_model("sum", feature_dim=4, width=2, seed=0)
+    with torch.no_grad():
+        expected = float(((model(images) - targets) ** 2).mean())
+    assert evaluate(model, (images, targets)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_random_shift_moves_whole_samples_and_is_seeded():
+    x = torch.zeros(6, 3, 9, 9)
+    x[:, :, 4, 4] = 1.0
+    a = random_shift(x, 2, torch.Generator().manual_seed(0))
+    b = random_shift(x, 2, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b)
+    for sample in a:
+        where = [tuple(torch.nonzero(ch)[0].tolist()) for ch in sample]
+        assert len(set(where)) == 1  # every channel moved by the same offset
+        r, c = where[0]
+        assert abs(r - 4) <= 2 and abs(c - 4) <= 2
+    assert a.sum() == x.sum()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("epochs", 0), ("batch_size", 0), ("lr", 0.0), ("weight_decay", -1.0), ("optimizer", "rmsprop"),
+     ("seed", -1), ("device", "tpu"), ("lr_schedule", "step"), ("augment_shift", 9)],
+)
+def test_bad_config_names_the_parameter(field, value):
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**{field: value})
+
+
+def test_bad_split_is_a_clear_error():
+    model = build_model("sum", feature_dim=4, width=2, seed=0)
+    with pytest.raises(ValueError, match="train_split"):
+        train_model(model, (torch.rand(4, 1, 28, 28), torch.rand(4)), TrainConfig(device="cpu"))
+    with pytest.raises(ValueError, match="targets"):
+        train_model(model, (torch.rand(4, 3, 28, 28), torch.rand(5)), TrainConfig(device="cpu"))
+    with pytest.raises(ValueError, match="config"):
+        train_model(model, (torch.rand(4, 3, 28, 28), torch.rand(4)), {"epochs": 1})
