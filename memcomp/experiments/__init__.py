@@ -17,6 +17,8 @@ from types import ModuleType
 
 EXPERIMENTS: dict[str, str] = {
     "figure1": "memcomp.experiments.figure1",
+    "figure2": "memcomp.experiments.figure2",
+    "table1": "memcomp.experiments.table1",
 }
 
 

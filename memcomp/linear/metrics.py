@@ -275,13 +275,19 @@ def compositional_features(
     k = _check_k(k, X.shape[1])
     t = check_int("t", t, low=1)
     rng = as_rng(rng)
+    once, rows = _enough_once_candidates(X, k, candidates, t)
+    return _draw_set(once, rows, t, rng)
+
+
+def _enough_once_candidates(X: Any, k: int, candidates: Any, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Once-seen candidate features and their rows; ValueError unless t of them lie in distinct rows."""
     once, rows = _once_candidates(X, k, candidates)
     if once.size < t or np.unique(rows).size < t:
         raise ValueError(
             f"t must be at most the number of once-seen candidate features in distinct rows "
             f"({np.unique(rows).size}); got {t}"
         )
-    return _draw_set(once, rows, t, rng)
+    return once, rows
 
 
 def mean_ood_loss(
@@ -310,12 +316,7 @@ def mean_ood_loss(
     n_sets = check_int("n_sets", n_sets, low=1)
     sigma = check_float("sigma", sigma, low=0.0)
     rng = as_rng(rng)
-    once, rows = _once_candidates(X, k, candidates)
-    if once.size < t or np.unique(rows).size < t:
-        raise ValueError(
-            f"t must be at most the number of once-seen candidate features in distinct rows "
-            f"({np.unique(rows).size}); got {t}"
-        )
+    once, rows = _enough_once_candidates(X, k, candidates, t)
     e2 = (beta - beta_star) ** 2
     base = float(np.dot(p, e2) + sigma**2)
     extra = (1.0 - p) * e2
