@@ -11,6 +11,7 @@ import sys
 from typing import Sequence
 
 from memcomp import __version__
+from memcomp.config import set_threads
 from memcomp.experiments import EXPERIMENTS, load
 
 
@@ -56,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(list_experiments())
             return 0
         try:
+            set_threads()  # $MEMCOMP_THREADS or every core, fixed before any work
             payload = load(args.experiment).run_from_args(args)
         except ValueError as exc:
             print(f"memcomp: error: {exc}", file=sys.stderr)

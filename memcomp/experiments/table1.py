@@ -1,0 +1,404 @@
+"""Table 1: one-shot rare symbols in the digit-sum task, weight decay on and off.
+
+Ten rare symbols (labelled 0-9, one image each) appear once each in training, mixed into the
+sum-of-three-digits task (:func:`memcomp.data.build_rare_symbol_task`). Test rows hold two
+rare symbols that never shared a training row, plus one ordinary digit. Each architecture is
+trained with weight decay 0 (free to memorize the ten one-shot rows) and with weight decay
+switched on; the paper reports test / train loss for 0 and 0.5.
+
+Weight decay (our choice, stated in the book): the optimizer's coupled L2 term of
+:mod:`memcomp.nets.train` (Adam's ``weight_decay``: ``weight_decay * theta`` added to the
+gradient), on every parameter — the literal reading of "weight decay 0.5" in PyTorch.
+
+Records (one per architecture, weight decay and seed): ``test_loss`` (MSE on the rare-symbol
+pair test), ``train_loss`` (all training rows), ``train_loss_rare`` (the ten one-shot rows),
+``train_loss_ordinary`` (the other rows), ``in_test_loss`` (ordinary test rows), ``train_seconds``.
+Run ``s`` uses seed ``seed + s`` for the data, the initial weights and the minibatch order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from memcomp.checks import check_choice, check_float, check_int, check_seed
+from memcomp.config import progress, resolve_device, resolve_scale
+
+DESCRIPTION = "Table 1: one-shot rare symbols; test/train loss with weight decay 0 and 0.5"
+
+ALL_ARCHITECTURES = ("sum", "linear", "two_layer", "cross_channel")
+COMPOSING = ("sum", "linear", "two_layer")
+ARCH_LABELS = {"sum": "Sum", "linear": "Linear", "two_layer": "2-layer", "cross_channel": "Cross-channel"}
+
+#: The paper's Table 1 (Omniglot symbols, ResNet-18, 32,000 samples): (test, train) loss.
+PAPER_TABLE1: dict[str, dict[float, tuple[float, float]]] = {
+    "sum": {0.0: (0.1760, 0.0004), 0.5: (2.8744, 0.0245)},
+    "linear": {0.0: (0.1662, 0.0004), 0.5: (1.5539, 0.0505)},
+    "two_layer": {0.0: (0.1351, 0.0010), 0.5: (0.6447, 0.0264)},
+    "cross_channel": {0.0: (22.9671, 0.0023), 0.5: (23.6506, 0.0375)},
+}
+
+
+@dataclass(frozen=True)
+class Table1Config:
+    """Everything that defines one Table 1 run.
+
+    ``weight_decays`` are trained for every architecture in ``architectures``;
+    ``curve_weight_decays`` (extra points of the weight-decay curve) only for
+    ``curve_architectures``.
+    """
+
+    scale: str
+    architectures: tuple[str, ...]
+    weight_decays: tuple[float, ...]
+    curve_weight_decays: tuple[float, ...]
+    curve_architectures: tuple[str, ...]
+    encoder: str
+    feature_dim: int
+    width: int | None
+    n_train: int
+    n_test_pairs: int
+    n_test_in: int
+    zipf_exponent: float
+    symbols: str
+    images_per_symbol: int
+    seeds: int
+    seed: int
+    epochs: int
+    batch_size: int
+    lr: float
+    source: str
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        from memcomp.nets.encoders import ENCODERS
+        from memcomp.nets.models import ARCHITECTURES
+
+        check_choice("scale", self.scale, ("fast", "paper"))
+        if not self.architectures:
+            raise ValueError("architectures must name at least one architecture; got ()")
+        for a in self.architectures + self.curve_architectures:
+            check_choice("architectures", a, ARCHITECTURES)
+        if not self.weight_decays:
+            raise ValueError("weight_decays must hold at least one value; got ()")
+        for name in ("weight_decays", "curve_weight_decays"):
+            values = getattr(self, name)
+            for w in values:
+                check_float(name, w, low=0.0, high=1000.0)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} must not repeat a value; got {values!r}")
+        check_choice("encoder", self.encoder, ENCODERS)
+        check_int("feature_dim", self.feature_dim, low=1, high=65536)
+        if self.width is not None:
+            check_int("width", self.width, low=2, high=4096)
+        check_int("n_train", self.n_train, low=10 * self.images_per_symbol + 1, high=10_000_000)
+        check_int("n_test_pairs", self.n_test_pairs, low=1, high=10_000_000)
+        check_int("n_test_in", self.n_test_in, low=0, high=10_000_000)
+        check_float("zipf_exponent", self.zipf_exponent, low=0.0, high=20.0)
+        check_choice("symbols", self.symbols, ("rendered", "omniglot"))
+        check_int("images_per_symbol", self.images_per_symbol, low=1, high=20)
+        check_int("seeds", self.seeds, low=1, high=1000)
+        check_seed("seed", self.seed)
+        check_choice("source", self.source, ("bundled", "full"))
+        if self.device is not None:
+            check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        self.train_config(0, 0.0)  # validates epochs, batch_size, lr
+
+    def train_config(self, seed: int, weight_decay: float):
+        """The :class:`memcomp.nets.TrainConfig` of one run (Adam, cosine schedule, coupled L2)."""
+        from memcomp.nets.train import TrainConfig
+
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=weight_decay,
+            optimizer="adam",
+            seed=seed,
+            device=self.device,
+        )
+
+    def runs(self) -> list[tuple[str, float]]:
+        """(architecture, weight decay) pairs trained for each seed, in order."""
+        jobs = [(a, w) for a in self.architectures for w in self.weight_decays]
+        jobs += [(a, w) for a in self.curve_architectures for w in self.curve_weight_decays if (a, w) not in jobs]
+        return jobs
+
+    def build_task(self, seed: int):
+        from memcomp.data.digitsum import build_rare_symbol_task
+
+        return build_rare_symbol_task(
+            n_train=self.n_train,
+            n_test_pairs=self.n_test_pairs,
+            n_test_in=self.n_test_in,
+            seed=seed,
+            symbols=self.symbols,
+            images_per_symbol=self.images_per_symbol,
+            zipf_exponent=self.zipf_exponent,
+            source=self.source,
+        )
+
+
+def table1_config(scale: str | None = None, **overrides: Any) -> Table1Config:
+    """The preset for ``scale``, with any field replaced by ``overrides``.
+
+    ``fast`` (a CPU, about 3-5 minutes on 2 cores): small CNN (width 16, 256 features),
+    500 training rows, 60 epochs; weight decay 0 and 0.5 for all four architectures, plus
+    0.05, 0.1, 0.2 for Sum and 2-layer. ``paper`` (a GPU): ResNet-18, 32,000 training rows;
+    the curve points for all three composing models.
+    """
+    scale = resolve_scale(scale)
+    if scale == "fast":
+        base = Table1Config(
+            scale="fast",
+            architectures=ALL_ARCHITECTURES,
+            weight_decays=(0.0, 0.5),
+            curve_weight_decays=(0.05, 0.1, 0.2),
+            curve_architectures=("sum", "two_layer"),
+            encoder="small_cnn",
+            feature_dim=256,
+            width=16,
+            n_train=500,
+            n_test_pairs=450,
+            n_test_in=500,
+            zipf_exponent=2.0,
+            symbols="rendered",
+            images_per_symbol=1,
+            seeds=1,
+            seed=0,
+            epochs=60,
+            batch_size=32,
+            lr=2e-3,
+            source="bundled",
+        )
+    else:
+        base = Table1Config(
+            scale="paper",
+            architectures=ALL_ARCHITECTURES,
+            weight_decays=(0.0, 0.5),
+            curve_weight_decays=(0.05, 0.1, 0.2),
+            curve_architectures=COMPOSING,
+            encoder="resnet18",
+            feature_dim=512,
+            width=None,
+            n_train=32_000,
+            n_test_pairs=450,
+            n_test_in=2000,
+            zipf_exponent=2.0,
+            symbols="rendered",
+            images_per_symbol=1,
+            seeds=1,
+            seed=0,
+            epochs=30,
+            batch_size=256,
+            lr=1e-3,
+            source="bundled",
+        )
+    return replace(base, **overrides) if overrides else base
+
+
+def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, Any]:
+    """Train every (architecture, weight decay) of ``config.runs()`` for every seed.
+
+    Returns the JSON payload ``{"experiment", "config", "device", "seconds", "records"}``; with
+    ``keep_models=True`` also ``"models"``: {(architecture, weight_decay, seed): trained model}
+    and ``"tasks"``: {seed: task} (not JSON; for the influence measurements of the book).
+    """
+    if not isinstance(config, Table1Config):
+        raise ValueError(f"config must be a Table1Config; got {type(config).__name__}")
+    from memcomp.nets.models import build_model
+    from memcomp.nets.train import evaluate, train_model
+
+    device = resolve_device(config.device)
+    start = time.perf_counter()
+    records: list[dict[str, Any]] = []
+    models: dict[tuple, Any] = {}
+    tasks: dict[int, Any] = {}
+    runs = config.runs()
+    jobs = [(s, a, w) for s in range(config.seeds) for a, w in runs]
+    for s, arch, wd in progress(jobs, desc="table1", total=len(jobs), leave=True):
+        seed = config.seed + s
+        if seed not in tasks:
+            if tasks and not keep_models:
+                tasks.clear()
+            tasks[seed] = config.build_task(seed)
+        task = tasks[seed]
+        model = build_model(arch, config.encoder, config.feature_dim, width=config.width, seed=seed)
+        cfg = replace(config.train_config(seed, wd), device=device)
+        result = train_model(model, task.train, cfg, desc=f"{arch}, weight decay {wd:g}")
+        ordinary = np.setdiff1d(np.arange(len(task.train)), task.rare_rows)
+        records.append(
+            {
+                "architecture": arch,
+                "weight_decay": float(wd),
+                "seed": seed,
+                "test_loss": evaluate(model, task.test),
+                "train_loss": result.train_loss,
+                "train_loss_rare": evaluate(model, task.train.subset(task.rare_rows)),
+                "train_loss_ordinary": evaluate(model, task.train.subset(ordinary)),
+                "in_test_loss": evaluate(model, task.test_in) if len(task.test_in) else None,
+                "train_seconds": result.seconds,
+            }
+        )
+        if keep_models:
+            models[(arch, float(wd), seed)] = model
+        else:
+            del model
+    payload: dict[str, Any] = {
+        "experiment": "table1",
+        "config": asdict(config),
+        "device": device,
+        "seconds": time.perf_counter() - start,
+        "records": records,
+    }
+    if keep_models:
+        payload["models"] = models
+        payload["tasks"] = tasks
+    return payload
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def table1_summary(records: Sequence[Mapping[str, Any]], key: str = "test_loss") -> dict[str, dict[float, float]]:
+    """{architecture: {weight_decay: mean of ``key`` over seeds}}, in record order."""
+    if not records:
+        raise ValueError("records must hold at least one run; got none")
+    out: dict[str, dict[float, list[float]]] = {}
+    for r in records:
+        if r.get(key) is None:
+            continue
+        out.setdefault(r["architecture"], {}).setdefault(float(r["weight_decay"]), []).append(float(r[key]))
+    return {a: {w: float(np.mean(v)) for w, v in sorted(d.items())} for a, d in out.items()}
+
+
+def table1_markdown(payload: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, paper: bool = True) -> str:
+    """The table as markdown: test / train loss (means over seeds) for weight decays 0 and the
+    largest table value, beside the paper's numbers when ``paper``."""
+    records = payload["records"] if isinstance(payload, Mapping) else payload
+    test, train = table1_summary(records, "test_loss"), table1_summary(records, "train_loss")
+    wds = sorted({float(r["weight_decay"]) for r in records})
+    lo, hi = wds[0], wds[-1]
+    head = f"| model | WD = {lo:g}: test / train | WD = {hi:g}: test / train | test ratio |"
+    sep = "|---|---|---|---|"
+    if paper:
+        head += " paper WD = 0 | paper WD = 0.5 |"
+        sep += "---|---|"
+    lines = [head, sep]
+    for arch in test:
+        if lo not in test[arch] or hi not in test[arch]:
+            continue
+        row = (
+            f"| {ARCH_LABELS.get(arch, arch)} | {test[arch][lo]:.3f} / {train[arch][lo]:.4f} "
+            f"| {test[arch][hi]:.3f} / {train[arch][hi]:.4f} | {test[arch][hi] / test[arch][lo]:.1f}x |"
+        )
+        if paper:
+            p = PAPER_TABLE1.get(arch)
+            row += f" {p[0.0][0]:.4f} / {p[0.0][1]:.4f} | {p[0.5][0]:.4f} / {p[0.5][1]:.4f} |" if p else " | |"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def plot_table1(payload: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, axes=None):
+    """Two panels against weight decay, one line per architecture (means over seeds, log y):
+    the rare-symbol pair test loss, and the training loss (all rows, solid; the ten one-shot
+    rows, dotted). Weight decay 0 is drawn at the left edge of a symlog x axis."""
+    import matplotlib.pyplot as plt
+
+    records = payload["records"] if isinstance(payload, Mapping) else payload
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    else:
+        fig = axes[0].figure
+    test = table1_summary(records, "test_loss")
+    train = table1_summary(records, "train_loss")
+    rare = table1_summary(records, "train_loss_rare")
+    for arch, curve in test.items():
+        w = np.array(list(curve))
+        (line,) = axes[0].plot(w, list(curve.values()), marker="o", label=ARCH_LABELS.get(arch, arch))
+        axes[1].plot(w, [train[arch][x] for x in w], marker="o", color=line.get_color(), label=f"{ARCH_LABELS.get(arch, arch)}: all rows")
+        if arch in rare:
+            axes[1].plot(w, [rare[arch][x] for x in w], marker="x", ls=":", color=line.get_color(), label=f"{ARCH_LABELS.get(arch, arch)}: one-shot rows")
+    for ax, title in zip(axes, ("Test pairs of two rare symbols", "Training loss")):
+        ax.set_xscale("symlog", linthresh=0.05)
+        ax.set_yscale("log")
+        ax.set_xlabel("weight decay (coupled L2, Adam)")
+        ax.set_ylabel("mean squared error")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend()
+    axes[1].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _float_tuple(name: str, text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated numbers such as 0.05,0.1; got {text!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scale", choices=("fast", "paper"), default=None, help="preset (default: $MEMCOMP_SCALE or fast)")
+    parser.add_argument("--seeds", type=int, default=None, help="runs per setting (default: the preset's)")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None, help="default: $MEMCOMP_DEVICE or cpu")
+    parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
+    parser.add_argument("--train-size", type=int, default=None, help="override the preset's number of training rows")
+    parser.add_argument("--test-size", type=int, default=None, help="override the preset's number of test pairs")
+    parser.add_argument("--test-in-size", type=int, default=None, help="override the preset's number of ordinary test rows")
+    parser.add_argument("--curve", type=str, default=None, help="comma-separated extra weight decays for the curve ('' for none)")
+    parser.add_argument("--symbols", choices=("rendered", "omniglot"), default=None, help="rare symbols (omniglot downloads)")
+    parser.add_argument("--source", choices=("bundled", "full"), default=None, help="MNIST source (default: bundled)")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+
+
+def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Entry point of ``memcomp reproduce table1``: writes ``table1.json`` and ``table1.png``
+    and prints the markdown table."""
+    overrides: dict[str, Any] = {"seed": args.seed, "device": args.device}
+    for field_name, value in (
+        ("seeds", args.seeds),
+        ("epochs", args.epochs),
+        ("n_train", args.train_size),
+        ("n_test_pairs", args.test_size),
+        ("n_test_in", args.test_in_size),
+        ("symbols", args.symbols),
+        ("source", args.source),
+    ):
+        if value is not None:
+            overrides[field_name] = value
+    if args.curve is not None:
+        overrides["curve_weight_decays"] = _float_tuple("curve", args.curve)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out must be a directory; got the file {str(out)!r}")
+    config = table1_config(args.scale, **overrides)
+    resolve_device(config.device)  # fail early on cuda without a GPU
+    from memcomp.config import set_threads
+
+    set_threads()  # $MEMCOMP_THREADS or the number of cores
+    payload = run_table1(config)
+    from memcomp.results import atomic_write_bytes, write_json
+
+    write_json(out / "table1.json", payload)
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig = plot_table1(payload)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    plt.close(fig)
+    atomic_write_bytes(out / "table1.png", buf.getvalue())
+    print(table1_markdown(payload))
+    return payload

@@ -1,0 +1,133 @@
+"""The table1 experiment: a tiny run through the CLI and the Python API, presets, bad inputs."""
+
+import dataclasses
+
+import pytest
+
+from memcomp.cli import main
+from memcomp.experiments.table1 import (
+    PAPER_TABLE1,
+    Table1Config,
+    plot_table1,
+    run_table1,
+    table1_config,
+    table1_markdown,
+)
+from memcomp.results import read_json
+
+RECORD_FIELDS = {
+    "architecture", "weight_decay", "seed", "test_loss", "train_loss", "train_loss_rare",
+    "train_loss_ordinary", "in_test_loss", "train_seconds",
+}
+TINY = ["--scale", "fast", "--epochs", "1", "--train-size", "30", "--test-size", "10", "--device", "cpu"]
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch):
+    """No progress bars; one torch thread (two threads on a busy 2-core machine are many times slower)."""
+    import torch
+
+    monkeypatch.setenv("MEMCOMP_PROGRESS", "0")
+    monkeypatch.setenv("MEMCOMP_THREADS", "1")  # read by the command line
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_tiny_cli_run_writes_json_png_and_table(tmp_path, capsys):
+    rc = main(["reproduce", "table1", *TINY, "--curve", "0.1", "--seeds", "2", "--test-in-size", "20", "--out", str(tmp_path)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "| Sum |" in printed and "table1: finished" in printed
+    payload = read_json(tmp_path / "table1.json")
+    assert (tmp_path / "table1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert payload["experiment"] == "table1" and payload["seconds"] > 0
+    assert set(payload["config"]) == {f.name for f in dataclasses.fields(Table1Config)}
+    assert payload["config"]["n_train"] == 30 and payload["config"]["epochs"] == 1
+    records = payload["records"]
+    # 4 architectures x {0, 0.5} + 2 curve architectures x {0.1}, for 2 seeds
+    assert len(records) == (4 * 2 + 2) * 2
+    for r in records:
+        assert RECORD_FIELDS <= set(r)
+        assert min(r["test_loss"], r["train_loss"], r["train_loss_rare"], r["in_test_loss"]) >= 0
+    assert {r["seed"] for r in records} == {0, 1}
+    assert {r["weight_decay"] for r in records if r["architecture"] == "cross_channel"} == {0.0, 0.5}
+    assert {r["weight_decay"] for r in records if r["architecture"] == "sum"} == {0.0, 0.1, 0.5}
+
+
+def test_same_seed_same_numbers_and_summaries():
+    config = table1_config("fast", architectures=("sum",), curve_weight_decays=(), n_train=30, n_test_pairs=10,
+                           n_test_in=10, epochs=1, device="cpu")
+    a, b = run_table1(config), run_table1(config)
+    strip = lambda p: [{k: v for k, v in r.items() if k != "train_seconds"} for r in p["records"]]
+    assert strip(a) == strip(b)
+    text = table1_markdown(a)
+    assert text.count("\n") == 2 and f"{PAPER_TABLE1['sum'][0.0][0]:.4f}" in text
+    fig = plot_table1(a)
+    assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
+
+
+def test_keep_models_returns_models_and_tasks():
+    config = table1_config("fast", architectures=("sum",), weight_decays=(0.0,), curve_weight_decays=(),
+                           n_train=20, n_test_pairs=5, n_test_in=0, epochs=1, device="cpu")
+    payload = run_table1(config, keep_models=True)
+    assert set(payload["models"]) == {("sum", 0.0, 0)} and set(payload["tasks"]) == {0}
+    assert payload["records"][0]["in_test_loss"] is None
+
+
+def test_presets():
+    fast, paper = table1_config("fast"), table1_config("paper")
+    assert fast.encoder == "small_cnn" and fast.weight_decays == (0.0, 0.5)
+    assert paper.encoder == "resnet18" and paper.n_train == 32_000 and paper.zipf_exponent == 2.0
+    assert set(fast.architectures) == set(paper.architectures) == {"sum", "linear", "two_layer", "cross_channel"}
+    assert ("sum", 0.1) in fast.runs() and ("cross_channel", 0.1) not in fast.runs()
+
+
+def test_tiny_paper_scale_smoke_run_uses_resnet18():
+    config = table1_config("paper", architectures=("sum",), weight_decays=(0.5,), curve_weight_decays=(),
+                           n_train=12, n_test_pairs=3, n_test_in=0, epochs=1, batch_size=12, device="cpu")
+    assert config.encoder == "resnet18" and config.feature_dim == 512
+    payload = run_table1(config)
+    assert [r["architecture"] for r in payload["records"]] == ["sum"]
+
+
+@pytest.mark.parametrize(
+    "overrides, name",
+    [
+        ({"architectures": ("sum", "mlp")}, "architectures"),
+        ({"weight_decays": (0.0, -1.0)}, "weight_decays"),
+        ({"weight_decays": ()}, "weight_decays"),
+        ({"curve_weight_decays": (0.1, 0.1)}, "curve_weight_decays"),
+        ({"n_train": 5}, "n_train"),
+        ({"epochs": 0}, "epochs"),
+        ({"seeds": 0}, "seeds"),
+        ({"symbols": "emoji"}, "symbols"),
+        ({"lr": -1.0}, "lr"),
+    ],
+)
+def test_bad_config_names_the_parameter(overrides, name):
+    with pytest.raises(ValueError, match=name):
+        table1_config("fast", **overrides)
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--epochs", "0"], "epochs"),
+        (["--train-size", "3"], "n_train"),
+        (["--seed", "-1"], "seed"),
+        (["--curve", "0.1,x"], "curve"),
+        (["--seeds", "0"], "seeds"),
+    ],
+)
+def test_bad_cli_options_are_named(tmp_path, capsys, args, needle):
+    assert main(["reproduce", "table1", *TINY, *args, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "memcomp: error" in err and needle in err
+    assert not (tmp_path / "table1.json").exists()
+
+
+def test_run_table1_rejects_other_configs():
+    with pytest.raises(ValueError, match="config"):
+        run_table1({"scale": "fast"})

@@ -1,0 +1,94 @@
+"""Leave-one-out self-influence by retraining (memcomp.nets.influence)."""
+
+import numpy as np
+import pytest
+
+from memcomp.data import build_rare_symbol_task
+from memcomp.nets.influence import leave_one_out, pick_rows, predict, summarize_influence
+from memcomp.nets.models import build_model
+from memcomp.nets.train import TrainConfig, train_model
+
+FIELDS = {
+    "architecture", "weight_decay", "seed", "row", "kind", "digits", "target", "pred_full", "pred_loo",
+    "loss_full", "loss_loo", "self_influence", "pred_change", "n_pairs", "pair_loss_full", "pair_loss_loo",
+    "pair_influence", "pair_pred_change", "test_in_change",
+}
+
+
+@pytest.fixture(scope="module")
+def task():
+    return build_rare_symbol_task(n_train=40, n_test_pairs=45, n_test_in=20, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch):
+    """No progress bars; one torch thread (two threads on a busy 2-core machine are many times slower)."""
+    import torch
+
+    monkeypatch.setenv("MEMCOMP_PROGRESS", "0")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+CONFIG = TrainConfig(epochs=60, batch_size=8, lr=1e-2, device="cpu")
+MODEL = dict(architecture="sum", feature_dim=64, width=8)
+
+
+def test_leaving_a_memorized_rare_row_out_moves_its_own_prediction_most(task):
+    row = int(task.rare_rows[0])
+    records = leave_one_out(task, [row], config=CONFIG, seeds=(0,), **MODEL)
+    (rec,) = records
+    assert FIELDS == set(rec)
+    assert rec["kind"] == "rare" and rec["row"] == row and rec["seed"] == 0
+    assert rec["loss_full"] < 1.0  # memorized
+    assert rec["self_influence"] > 1.0 and rec["self_influence"] == pytest.approx(rec["loss_loo"] - rec["loss_full"])
+    # its own prediction moves far more than the predictions on other (ordinary test) rows
+    assert rec["pred_change"] > 3 * rec["test_in_change"]
+    assert rec["n_pairs"] == 9 and rec["pair_influence"] is not None
+
+
+def test_reference_model_is_reused_and_ordinary_rows_have_no_pairs(task):
+    rare, ordinary = pick_rows(task, 0, 1, seed=1)
+    assert len(rare) == 0 and int(ordinary[0]) not in set(task.rare_rows.tolist())
+    model = build_model(seed=0, **MODEL)
+    train_model(model, task.train, CONFIG)
+    ref_pred = predict(model, task.train.subset(ordinary))
+    (rec,) = leave_one_out(task, ordinary, config=CONFIG, seeds=(0,), reference={0: model}, **MODEL)
+    assert rec["kind"] == "ordinary" and rec["pair_influence"] is None and rec["n_pairs"] is None
+    assert rec["pred_full"] == pytest.approx(float(ref_pred[0]))
+    summary = summarize_influence([rec])
+    assert summary[("sum", 0.0, "ordinary")]["count"] == 1
+    assert summarize_influence([rec], "pair_influence") == {}
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"rows": [1000]}, "rows"),
+        ({"rows": [1, 1]}, "rows"),
+        ({"rows": []}, "rows"),
+        ({"rows": [0.5]}, "rows"),
+        ({"architecture": "mlp"}, "architecture"),
+        ({"seeds": (-1,)}, "seeds"),
+        ({"seeds": ()}, "seeds"),
+        ({"config": {"epochs": 1}}, "config"),
+        ({"reference": {5: None}}, "reference"),
+    ],
+)
+def test_bad_inputs_name_the_parameter(task, kwargs, name):
+    args = {"rows": [0], "config": CONFIG, "seeds": (0,), **MODEL}
+    args.update(kwargs)
+    rows = args.pop("rows")
+    with pytest.raises(ValueError, match=name):
+        leave_one_out(task, rows, **args)
+
+
+def test_task_must_be_a_rare_symbol_task():
+    with pytest.raises(ValueError, match="task"):
+        leave_one_out(object(), [0], config=CONFIG)
+    with pytest.raises(ValueError, match="n_rare"):
+        pick_rows(build_rare_symbol_task(n_train=20, n_test_pairs=2, seed=0), 11, 0, seed=0)
+    with pytest.raises(ValueError, match="records"):
+        summarize_influence([])
