@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from memcomp.checks import check_choice, check_float, check_int, check_seed
+from memcomp.checks import check_int
 from memcomp.config import progress, resolve_device, resolve_scale, set_threads
+from memcomp.experiments.neural_config import check_network_fields
 
 DESCRIPTION = "Figure 2: sum of three MNIST digits; composing vs cross-channel models as 9 gets rarer"
 
@@ -45,30 +46,13 @@ class Figure2Config:
     device: str | None = None
 
     def __post_init__(self) -> None:
-        from memcomp.nets.encoders import ENCODERS
-        from memcomp.nets.models import ARCHITECTURES
-
-        check_choice("scale", self.scale, ("fast", "paper"))
-        if not self.architectures:
-            raise ValueError("architectures must name at least one architecture; got ()")
-        for a in self.architectures:
-            check_choice("architectures", a, ARCHITECTURES)
-        check_choice("encoder", self.encoder, ENCODERS)
-        check_int("feature_dim", self.feature_dim, low=1, high=65536)
-        if self.width is not None:
-            check_int("width", self.width, low=2, high=4096)
+        check_network_fields(self, self.architectures)
         check_int("n_train", self.n_train, low=1, high=10_000_000)
         check_int("n_test", self.n_test, low=1, high=10_000_000)
-        check_float("zipf_exponent", self.zipf_exponent, low=0.0, high=20.0)
         if not self.nines:
             raise ValueError("nines must hold at least one number of 9s; got ()")
         for m in self.nines:
             check_int("nines", m, low=0, high=3 * self.n_train)
-        check_int("seeds", self.seeds, low=1, high=1000)
-        check_seed("seed", self.seed)
-        check_choice("source", self.source, ("bundled", "full"))
-        if self.device is not None:
-            check_choice("device", self.device, ("cpu", "cuda", "auto"))
         self.train_config(0)  # validates epochs, batch_size, lr, weight_decay, augment_shift
 
     def train_config(self, seed: int):

@@ -26,8 +26,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from memcomp.checks import check_choice, check_float, check_int, check_seed
+from memcomp.checks import check_choice, check_float, check_int
 from memcomp.config import progress, resolve_device, resolve_scale
+from memcomp.experiments.neural_config import check_network_fields
 
 DESCRIPTION = "Table 1: one-shot rare symbols; test/train loss with weight decay 0 and 0.5"
 
@@ -76,14 +77,7 @@ class Table1Config:
     device: str | None = None
 
     def __post_init__(self) -> None:
-        from memcomp.nets.encoders import ENCODERS
-        from memcomp.nets.models import ARCHITECTURES
-
-        check_choice("scale", self.scale, ("fast", "paper"))
-        if not self.architectures:
-            raise ValueError("architectures must name at least one architecture; got ()")
-        for a in self.architectures + self.curve_architectures:
-            check_choice("architectures", a, ARCHITECTURES)
+        check_network_fields(self, self.architectures + self.curve_architectures)
         if not self.weight_decays:
             raise ValueError("weight_decays must hold at least one value; got ()")
         for name in ("weight_decays", "curve_weight_decays"):
@@ -92,21 +86,11 @@ class Table1Config:
                 check_float(name, w, low=0.0, high=1000.0)
             if len(set(values)) != len(values):
                 raise ValueError(f"{name} must not repeat a value; got {values!r}")
-        check_choice("encoder", self.encoder, ENCODERS)
-        check_int("feature_dim", self.feature_dim, low=1, high=65536)
-        if self.width is not None:
-            check_int("width", self.width, low=2, high=4096)
         check_int("n_train", self.n_train, low=10 * self.images_per_symbol + 1, high=10_000_000)
         check_int("n_test_pairs", self.n_test_pairs, low=1, high=10_000_000)
         check_int("n_test_in", self.n_test_in, low=0, high=10_000_000)
-        check_float("zipf_exponent", self.zipf_exponent, low=0.0, high=20.0)
         check_choice("symbols", self.symbols, ("rendered", "omniglot"))
         check_int("images_per_symbol", self.images_per_symbol, low=1, high=20)
-        check_int("seeds", self.seeds, low=1, high=1000)
-        check_seed("seed", self.seed)
-        check_choice("source", self.source, ("bundled", "full"))
-        if self.device is not None:
-            check_choice("device", self.device, ("cpu", "cuda", "auto"))
         self.train_config(0, 0.0)  # validates epochs, batch_size, lr
 
     def train_config(self, seed: int, weight_decay: float):
