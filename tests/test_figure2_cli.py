@@ -25,6 +25,7 @@ def test_tiny_fast_cli_run_writes_json_and_png(tmp_path, monkeypatch):
     for r in records:
         assert RECORD_FIELDS <= set(r)
         assert r["ood_test_loss"] >= 0 and r["in_test_loss"] >= 0 and r["train_loss"] >= 0
+        assert r["train_loss_nines"] >= 0  # the rows that hold a 9 (there are 2 or 5 of them here)
     assert {r["nines_in_train"] for r in records} == {2, 5}
     assert {r["seed"] for r in records} == {0, 1}
     assert {r["architecture"] for r in records} == {"sum", "linear", "two_layer", "cross_channel"}

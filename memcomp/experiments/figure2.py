@@ -5,6 +5,9 @@ For every rarity setting (``nines_in_train``) and seed, one digit-sum task is bu
 in the number of 9s and the test sets are shared) and each architecture is trained on it
 with the square loss. Run ``s`` of a configuration uses seed ``seed + s`` for the data, the
 initial weights and the minibatch order.
+
+Each record holds ``train_loss`` (all training rows) and ``train_loss_nines`` (the training rows
+that hold a 9, i.e. how well the network fits, or memorizes, the rare 9s; ``None`` with no 9s).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from memcomp.checks import check_int
 from memcomp.config import progress, resolve_device, resolve_scale, set_threads
@@ -87,7 +92,7 @@ def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
             n_train=3000,
             n_test=1000,
             zipf_exponent=2.0,
-            nines=(30, 100, 300),
+            nines=(60, 150, 400),
             seeds=2,
             seed=0,
             epochs=20,
@@ -143,6 +148,7 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
             seed=seed,
             source=config.source,
         )
+        nine_rows = np.flatnonzero((task.train.digits == 9).any(axis=1))
         for arch in config.architectures:
             model = build_model(arch, config.encoder, config.feature_dim, width=config.width, seed=seed)
             result = train_model(model, task.train, replace(config.train_config(seed), device=device), desc=f"{arch}, {nines} nines")
@@ -155,6 +161,7 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
                     "ood_test_loss": evaluate(model, task.test_ood),
                     "in_test_loss": evaluate(model, task.test_in),
                     "train_loss": result.train_loss,
+                    "train_loss_nines": evaluate(model, task.train.subset(nine_rows)) if nine_rows.size else None,
                     "train_seconds": result.seconds,
                     "train_digit_counts": task.train_digit_counts.tolist(),
                 }
