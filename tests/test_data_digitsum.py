@@ -162,17 +162,37 @@ def test_rare_symbols_each_appear_once_in_training(rare_task):
 
 def test_rare_test_pairs(rare_task):
     t = rare_task
-    assert (t.test.rare.sum(axis=1) == 2).all()
-    labels = np.stack([np.sort(t.test.digits[i][t.test.rare[i]]) for i in range(len(t.test))])
-    assert (labels[:, 0] != labels[:, 1]).all()
-    assert len({tuple(x) for x in labels}) == 45  # 90 rows cycle through all 45 pairs twice
-    assert np.array_equal(t.test.target, t.test.digits.sum(axis=1).astype(np.float32))
-    sym = t.symbol_images
-    assert np.array_equal(t.test.images[t.test.rare], sym[t.test.image_ids[t.test.rare]])
-    digit_ids = t.test.image_ids[~t.test.rare]
-    assert np.array_equal(t.test.images[~t.test.rare], POOLS[2][digit_ids])
-    assert np.array_equal(t.test.digits[~t.test.rare], POOLS[3][digit_ids])
+    assert np.bincount(t.rare_slots, minlength=3).tolist() == [7, 7, 6]  # 20 symbols, balanced slots
+    trained_slot = dict(zip(t.train.image_ids[t.rare_rows, t.rare_slots].tolist(), t.rare_slots.tolist()))
+    for split in (t.test, t.test_moved):
+        assert (split.rare.sum(axis=1) == 2).all()
+        labels = np.stack([np.sort(split.digits[i][split.rare[i]]) for i in range(len(split))])
+        assert (labels[:, 0] != labels[:, 1]).all()
+        assert np.array_equal(split.target, split.digits.sum(axis=1).astype(np.float32))
+        sym = t.symbol_images
+        assert np.array_equal(split.images[split.rare], sym[split.image_ids[split.rare]])
+        digit_ids = split.image_ids[~split.rare]
+        assert np.array_equal(split.images[~split.rare], POOLS[2][digit_ids])
+        assert np.array_equal(split.digits[~split.rare], POOLS[3][digit_ids])
+    # test: each symbol in the slot where it was seen; test_moved: never there
+    rows, slots = np.nonzero(t.test.rare)
+    assert all(trained_slot[i] == s for i, s in zip(t.test.image_ids[rows, slots].tolist(), slots.tolist()))
+    rows, slots = np.nonzero(t.test_moved.rare)
+    assert all(trained_slot[i] != s for i, s in zip(t.test_moved.image_ids[rows, slots].tolist(), slots.tolist()))
+    # the moved rows hold the same images and targets, in other places
+    assert np.array_equal(np.sort(t.test.image_ids, axis=1), np.sort(t.test_moved.image_ids, axis=1))
+    assert np.array_equal(t.test.target, t.test_moved.target)
+    # no symbol-image pair repeats before every fitting pair has been used
+    pairs = [tuple(np.sort(t.test.image_ids[i][t.test.rare[i]])) for i in range(len(t.test))]
+    assert len(set(pairs)) == len(pairs)
     assert len(t.test_in) == 50 and not t.test_in.rare.any()
+
+
+def test_one_image_per_symbol_uses_the_33_pairs_that_fit():
+    t = build_rare_symbol_task(n_train=300, n_test_pairs=66, seed=4)
+    assert sorted(np.bincount(t.rare_slots, minlength=3).tolist()) == [3, 3, 4]
+    labels = [tuple(np.sort(t.test.digits[i][t.test.rare[i]])) for i in range(66)]
+    assert len(set(labels)) == 33 and all(labels.count(x) == 2 for x in set(labels))
 
 
 def test_rare_task_deterministic():
@@ -194,3 +214,16 @@ def test_nearest_train_distance_matches_brute_force(rare_task):
     # test pairs are farther from training than ordinary in-distribution test samples
     d_in, _ = nearest_train_distance(rare_task, "test_in")
     assert np.median(d) > np.median(d_in)
+
+
+def test_digit_images_per_class_limits_the_training_pool():
+    t = build_rare_symbol_task(n_train=400, n_test_pairs=10, seed=3, digit_images_per_class=20)
+    ids, digits = t.train.image_ids[~t.train.rare], t.train.digits[~t.train.rare]
+    for c in range(9):  # 9 is too rare here to be sure it occurs
+        used = np.unique(ids[digits == c])
+        assert 0 < len(used) <= 20 and (POOLS[1][used] == c).all()  # ids index the full pool
+    assert np.array_equal(t.train.images[~t.train.rare], POOLS[0][ids])
+    zeros = (digits == 0).sum()
+    assert zeros > 300 and len(np.unique(ids[digits == 0])) == 20  # each 0 image recurs
+    with pytest.raises(ValueError, match="digit_images_per_class"):
+        build_rare_symbol_task(n_train=400, n_test_pairs=10, seed=3, digit_images_per_class=0)

@@ -17,7 +17,7 @@ from memcomp.results import read_json
 
 RECORD_FIELDS = {
     "architecture", "weight_decay", "seed", "test_loss", "train_loss", "train_loss_rare",
-    "train_loss_ordinary", "in_test_loss", "train_seconds",
+    "train_loss_ordinary", "in_test_loss", "train_seconds", "test_loss_moved",
 }
 TINY = ["--scale", "fast", "--epochs", "1", "--train-size", "30", "--test-size", "10", "--device", "cpu"]
 
@@ -46,11 +46,11 @@ def test_tiny_cli_run_writes_json_png_and_table(tmp_path, capsys):
     assert set(payload["config"]) == {f.name for f in dataclasses.fields(Table1Config)}
     assert payload["config"]["n_train"] == 30 and payload["config"]["epochs"] == 1
     records = payload["records"]
-    # 4 architectures x {0, 0.5} + 2 curve architectures x {0.1}, for 2 seeds
-    assert len(records) == (4 * 2 + 2) * 2
+    # 4 architectures x {0, 0.5} + 1 curve architecture (Sum) x {0.1}, for 2 seeds
+    assert len(records) == (4 * 2 + 1) * 2
     for r in records:
         assert RECORD_FIELDS <= set(r)
-        assert min(r["test_loss"], r["train_loss"], r["train_loss_rare"], r["in_test_loss"]) >= 0
+        assert min(r["test_loss"], r["test_loss_moved"], r["train_loss"], r["train_loss_rare"], r["in_test_loss"]) >= 0
     assert {r["seed"] for r in records} == {0, 1}
     assert {r["weight_decay"] for r in records if r["architecture"] == "cross_channel"} == {0.0, 0.5}
     assert {r["weight_decay"] for r in records if r["architecture"] == "sum"} == {0.0, 0.1, 0.5}
@@ -70,7 +70,7 @@ def test_same_seed_same_numbers_and_summaries():
 
 def test_keep_models_returns_models_and_tasks():
     config = table1_config("fast", architectures=("sum",), weight_decays=(0.0,), curve_weight_decays=(),
-                           n_train=20, n_test_pairs=5, n_test_in=0, epochs=1, device="cpu")
+                           n_train=20, n_test_pairs=5, n_test_in=0, epochs=1, seeds=1, device="cpu")
     payload = run_table1(config, keep_models=True)
     assert set(payload["models"]) == {("sum", 0.0, 0)} and set(payload["tasks"]) == {0}
     assert payload["records"][0]["in_test_loss"] is None
@@ -78,7 +78,7 @@ def test_keep_models_returns_models_and_tasks():
 
 def test_presets():
     fast, paper = table1_config("fast"), table1_config("paper")
-    assert fast.encoder == "small_cnn" and fast.weight_decays == (0.0, 0.5)
+    assert fast.encoder == "plain_cnn" and fast.weight_decays == (0.0, 0.5) and fast.digit_images_per_class == 190
     assert paper.encoder == "resnet18" and paper.n_train == 32_000 and paper.zipf_exponent == 2.0
     assert set(fast.architectures) == set(paper.architectures) == {"sum", "linear", "two_layer", "cross_channel"}
     assert ("sum", 0.1) in fast.runs() and ("cross_channel", 0.1) not in fast.runs()
@@ -101,6 +101,7 @@ def test_tiny_paper_scale_smoke_run_uses_resnet18():
         ({"curve_weight_decays": (0.1, 0.1)}, "curve_weight_decays"),
         ({"n_train": 5}, "n_train"),
         ({"epochs": 0}, "epochs"),
+        ({"digit_images_per_class": 0}, "digit_images_per_class"),
         ({"seeds": 0}, "seeds"),
         ({"symbols": "emoji"}, "symbols"),
         ({"lr": -1.0}, "lr"),
@@ -119,6 +120,7 @@ def test_bad_config_names_the_parameter(overrides, name):
         (["--seed", "-1"], "seed"),
         (["--curve", "0.1,x"], "curve"),
         (["--seeds", "0"], "seeds"),
+        (["--influence", "-1"], "influence"),
     ],
 )
 def test_bad_cli_options_are_named(tmp_path, capsys, args, needle):
@@ -131,3 +133,22 @@ def test_bad_cli_options_are_named(tmp_path, capsys, args, needle):
 def test_run_table1_rejects_other_configs():
     with pytest.raises(ValueError, match="config"):
         run_table1({"scale": "fast"})
+
+
+def test_cli_influence_measures_every_one_shot_row(tmp_path, capsys):
+    rc = main(["reproduce", "table1", *TINY, "--curve", "", "--seeds", "1", "--influence", "2", "--out", str(tmp_path)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "self-influence" in printed and "| one-shot |" in printed
+    payload = read_json(tmp_path / "table1.json")
+    assert "models" not in payload and "tasks" not in payload
+    influence = payload["influence"]
+    assert len(influence) == 2 * (10 + 2)  # weight decay 0 and 0.5, ten one-shot rows and two ordinary rows
+    for wd in (0.0, 0.5):
+        rows = [r for r in influence if r["weight_decay"] == wd]
+        assert sorted(r["kind"] for r in rows) == ["ordinary"] * 2 + ["rare"] * 10
+        assert all(r["architecture"] == "sum" and r["seed"] == 0 for r in rows)
+        assert all(r["self_influence"] == pytest.approx(r["loss_loo"] - r["loss_full"]) for r in rows)
+    # every one-shot row of the task is measured
+    task = table1_config("fast", n_train=30, n_test_pairs=10).build_task(0)
+    assert {r["row"] for r in influence if r["kind"] == "rare"} == set(task.rare_rows.tolist())

@@ -32,7 +32,7 @@ import numpy as np
 from memcomp.checks import check_choice, check_float, check_int, check_seed
 
 OOD_OTHER_DIGITS = (0, 1, 2, 3, 4)
-_STREAMS = ("train_digits", "train_nines", "train_images", "test_in", "test_ood", "rare")
+_STREAMS = ("train_digits", "train_nines", "train_images", "test_in", "test_ood", "rare", "pool")
 
 
 def zipf_probabilities(exponent: float = 2.0, classes: int = 10) -> np.ndarray:
@@ -119,13 +119,16 @@ class RareSymbolTask:
 
     ``train``: ordinary digit-sum rows plus ``len(rare_rows)`` rows that each hold one rare
     symbol (slot ``rare_slots``, label ``rare_labels``) beside two ordinary digits.
-    ``test``: every row holds two different rare symbols and one ordinary digit (from the MNIST
-    test pool, training law); no two symbols ever share a training row, so every test pair is
-    a combination never seen in training. ``test_in``: ordinary in-distribution digit-sum rows.
+    ``test``: every row holds two different rare symbols, each in the slot where it was seen in
+    training, and one ordinary digit (from the MNIST test pool, training law); no two symbols
+    ever share a training row, so every test pair is a combination never seen in training.
+    ``test_moved``: the same rows with the slots shifted, so each symbol sits where it was never
+    seen. ``test_in``: ordinary in-distribution digit-sum rows.
     """
 
     train: DigitSumSplit
     test: DigitSumSplit
+    test_moved: DigitSumSplit
     test_in: DigitSumSplit
     symbol_images: np.ndarray
     symbol_labels: np.ndarray
@@ -278,6 +281,33 @@ def build_digit_sum(
     )
 
 
+def _pair_rows(
+    sym_ids: np.ndarray,
+    sym_slots: np.ndarray,
+    digit_slot: np.ndarray,
+    sym_images: np.ndarray,
+    sym_labels: np.ndarray,
+    other: DigitSumSplit,
+) -> DigitSumSplit:
+    """Rows with symbol images ``sym_ids[:, k]`` in slots ``sym_slots[:, k]`` (k = 0, 1) and the
+    first slot of ``other`` in ``digit_slot``."""
+    n = len(sym_ids)
+    rows = np.arange(n)
+    images = np.empty((n, 3) + sym_images.shape[1:], np.uint8)
+    digits = np.empty((n, 3), np.int64)
+    ids = np.empty((n, 3), np.int64)
+    rare = np.ones((n, 3), bool)
+    for k in range(2):
+        images[rows, sym_slots[:, k]] = sym_images[sym_ids[:, k]]
+        digits[rows, sym_slots[:, k]] = sym_labels[sym_ids[:, k]]
+        ids[rows, sym_slots[:, k]] = sym_ids[:, k]
+    images[rows, digit_slot] = other.images[:, 0]
+    digits[rows, digit_slot] = other.digits[:, 0]
+    ids[rows, digit_slot] = other.image_ids[:, 0]
+    rare[rows, digit_slot] = False
+    return DigitSumSplit(images, digits, digits.sum(axis=1).astype(np.float32), ids, rare)
+
+
 def build_rare_symbol_task(
     *,
     n_train: int,
@@ -288,17 +318,32 @@ def build_rare_symbol_task(
     zipf_exponent: float = 2.0,
     n_test_in: int = 0,
     source: Any = "bundled",
+    digit_images_per_class: int | None = None,
     symbol_seed: int = 0,
     **symbol_options: Any,
 ) -> RareSymbolTask:
     """The one-shot rare-symbol task of Table 1.
 
     ``n_train`` rows follow the ordinary training law (natural number of 9s); then
-    ``10 * images_per_symbol`` distinct rows, chosen at random, each get one slot (at random)
-    replaced by one rare symbol image, so every symbol image appears exactly once in training
-    and each symbol class ``images_per_symbol`` times. Test rows (``n_test_pairs``) each hold
-    two rare symbols with different labels, in random slots, plus one ordinary test-pool
-    digit drawn from the training law; the 45 label pairs are used in a shuffled cycle.
+    ``10 * images_per_symbol`` distinct rows, chosen at random, each get one slot replaced by
+    one rare symbol image, so every symbol image appears exactly once in training and each
+    symbol class ``images_per_symbol`` times. The symbols' slots are balanced over the three
+    positions (a shuffled 0, 1, 2, 0, 1, 2, ...).
+
+    ``test`` (``n_test_pairs`` rows): two symbol images with different labels, each in the slot
+    where it was seen in training, plus one ordinary test-pool digit (training law) in the third
+    slot. Every symbol-image pair that fits (different labels, different training slots; with
+    one image per symbol 33 of the 45 label pairs) is used in a shuffled cycle. No two symbols
+    ever share a training row, so every test row is a combination never seen in training.
+    ``test_moved``: the same rows with every slot shifted by 1 or 2 positions, so each symbol
+    sits where it was never seen (a test of position invariance on top of composition).
+
+    ``digit_images_per_class=k`` draws the training digits from a seeded subset of k MNIST
+    training images per class (``image_ids`` still index the full pool), so that common digits'
+    images recur in many rows as they do at the paper's size: there, 96,000 digit draws from
+    about 6,000 images per class show each 0 image about 10 times, each 1 about 2.3 times. A
+    one-shot row is then fitted by filing the residual under its symbol, not under its
+    ordinary digits' images (each of which other rows pin down). ``None``: the whole pool.
     ``symbols``/``symbol_seed``/``symbol_options`` go to :func:`memcomp.data.rare_symbols`.
     """
     from memcomp.data.symbols import rare_symbols
@@ -320,13 +365,18 @@ def build_rare_symbol_task(
 
     streams = _streams(seed)
     p = zipf_probabilities(zipf_exponent)
-    base = _train_split(n_train, p, None, tri, trl, streams)
+    pool = np.arange(len(trl))
+    if digit_images_per_class is not None:
+        k = check_int("digit_images_per_class", digit_images_per_class, low=1, high=10_000_000)
+        pool = np.sort(np.concatenate([streams["pool"].permutation(np.flatnonzero(trl == c))[:k] for c in range(10)]))
+    base = _train_split(n_train, p, None, tri[pool], trl[pool], streams)
+    base = DigitSumSplit(base.images, base.digits, base.target, pool[base.image_ids], base.rare)
     rng = streams["rare"]
 
-    # one rare symbol image per chosen row, in a random slot
+    # one rare symbol image per chosen row; the training slots are balanced over the positions
     rare_rows = np.sort(rng.choice(n_train, size=n_rare, replace=False))
     symbol_of_row = rng.permutation(n_rare)
-    rare_slots = rng.integers(3, size=n_rare)
+    rare_slots = rng.permutation(np.arange(n_rare) % 3)
     images, digits = base.images.copy(), base.digits.copy()
     ids, rare = base.image_ids.copy(), base.rare.copy()
     images[rare_rows, rare_slots] = sym_images[symbol_of_row]
@@ -335,35 +385,32 @@ def build_rare_symbol_task(
     rare[rare_rows, rare_slots] = True
     train = DigitSumSplit(images, digits, digits.sum(axis=1).astype(np.float32), ids, rare)
 
-    # test rows: two different symbols and one ordinary digit
-    pairs = np.array([(a, b) for a in range(10) for b in range(a + 1, 10)])
+    # test rows: two symbol images with different labels, each in the slot it held in training
+    # (so the two held different slots), and one ordinary test-pool digit in the third slot
+    slot_of_image = np.empty(n_rare, np.int64)
+    slot_of_image[symbol_of_row] = rare_slots
+    pairs = np.array(
+        [
+            (a, b)
+            for a in range(n_rare)
+            for b in range(a + 1, n_rare)
+            if sym_labels[a] != sym_labels[b] and slot_of_image[a] != slot_of_image[b]
+        ]
+    )
     order = np.concatenate([rng.permutation(len(pairs)) for _ in range(-(-n_test_pairs // len(pairs)))])
-    chosen = pairs[order[:n_test_pairs]]
-    chosen = np.where(rng.random(n_test_pairs)[:, None] < 0.5, chosen, chosen[:, ::-1])
-    sym_ids = chosen * images_per_symbol + rng.integers(images_per_symbol, size=chosen.shape)
-    digit_slot = rng.integers(3, size=n_test_pairs)
+    sym_ids = pairs[order[:n_test_pairs]]
+    sym_slots = slot_of_image[sym_ids]
     other = _zipf_split(n_test_pairs, p, tei, tel, rng)  # its first slot supplies the digit
-    t_images = np.empty((n_test_pairs, 3) + tri.shape[1:], np.uint8)
-    t_digits = np.empty((n_test_pairs, 3), np.int64)
-    t_ids = np.empty((n_test_pairs, 3), np.int64)
-    t_rare = np.ones((n_test_pairs, 3), bool)
-    rows = np.arange(n_test_pairs)
-    sym_slots = np.stack([(digit_slot + 1) % 3, (digit_slot + 2) % 3], axis=1)
-    for k in range(2):
-        t_images[rows, sym_slots[:, k]] = sym_images[sym_ids[:, k]]
-        t_digits[rows, sym_slots[:, k]] = sym_labels[sym_ids[:, k]]
-        t_ids[rows, sym_slots[:, k]] = sym_ids[:, k]
-    t_images[rows, digit_slot] = other.images[:, 0]
-    t_digits[rows, digit_slot] = other.digits[:, 0]
-    t_ids[rows, digit_slot] = other.image_ids[:, 0]
-    t_rare[rows, digit_slot] = False
-    test = DigitSumSplit(t_images, t_digits, t_digits.sum(axis=1).astype(np.float32), t_ids, t_rare)
+    test = _pair_rows(sym_ids, sym_slots, 3 - sym_slots.sum(axis=1), sym_images, sym_labels, other)
+    shift = rng.integers(1, 3, size=(n_test_pairs, 1))  # every slot moves by 1 or 2 positions
+    test_moved = _pair_rows(sym_ids, (sym_slots + shift) % 3, (3 - sym_slots.sum(axis=1) + shift[:, 0]) % 3, sym_images, sym_labels, other)
 
     test_in = _zipf_split(n_test_in, p, tei, tel, streams["test_in"])
     ordinary = train.digits[~train.rare]
     return RareSymbolTask(
         train=train,
         test=test,
+        test_moved=test_moved,
         test_in=test_in,
         symbol_images=sym_images,
         symbol_labels=sym_labels,
@@ -389,12 +436,13 @@ def nearest_train_distance(
     test split to its nearest training sample, and that sample's row.
 
     ``split`` defaults to ``test`` for a :class:`RareSymbolTask` and ``test_ood`` for a
-    :class:`DigitSumTask`; a name (``"test"``, ``"test_in"``, ``"test_ood"``) or a split.
+    :class:`DigitSumTask`; a name (``"test"``, ``"test_moved"``, ``"test_in"``, ``"test_ood"``)
+    or a split.
     """
     if split is None:
         split = "test" if isinstance(task, RareSymbolTask) else "test_ood"
     if isinstance(split, str):
-        names = ("test", "test_in") if isinstance(task, RareSymbolTask) else ("test_in", "test_ood")
+        names = ("test", "test_moved", "test_in") if isinstance(task, RareSymbolTask) else ("test_in", "test_ood")
         split = getattr(task, check_choice("split", split, names))
     chunk = check_int("chunk", chunk, low=1, high=10_000_000)
     queries = split.images.reshape(len(split), -1).astype(np.float32) / 255.0

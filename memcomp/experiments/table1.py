@@ -2,7 +2,8 @@
 
 Ten rare symbols (labelled 0-9, one image each) appear once each in training, mixed into the
 sum-of-three-digits task (:func:`memcomp.data.build_rare_symbol_task`). Test rows hold two
-rare symbols that never shared a training row, plus one ordinary digit. Each architecture is
+rare symbols that never shared a training row, each in the position where it was seen, plus
+one ordinary digit. Each architecture is
 trained with weight decay 0 (free to memorize the ten one-shot rows) and with weight decay
 switched on; the paper reports test / train loss for 0 and 0.5.
 
@@ -11,7 +12,8 @@ Weight decay (our choice, stated in the book): the optimizer's coupled L2 term o
 gradient), on every parameter — the literal reading of "weight decay 0.5" in PyTorch.
 
 Records (one per architecture, weight decay and seed): ``test_loss`` (MSE on the rare-symbol
-pair test), ``train_loss`` (all training rows), ``train_loss_rare`` (the ten one-shot rows),
+pair test, each symbol in the slot where it was seen), ``test_loss_moved`` (the same pairs with
+every symbol moved to a slot where it was never seen), ``train_loss`` (all training rows), ``train_loss_rare`` (the ten one-shot rows),
 ``train_loss_ordinary`` (the other rows), ``in_test_loss`` (ordinary test rows), ``train_seconds``.
 Run ``s`` uses seed ``seed + s`` for the data, the initial weights and the minibatch order.
 """
@@ -68,6 +70,7 @@ class Table1Config:
     zipf_exponent: float
     symbols: str
     images_per_symbol: int
+    digit_images_per_class: int | None
     seeds: int
     seed: int
     epochs: int
@@ -91,6 +94,8 @@ class Table1Config:
         check_int("n_test_in", self.n_test_in, low=0, high=10_000_000)
         check_choice("symbols", self.symbols, ("rendered", "omniglot"))
         check_int("images_per_symbol", self.images_per_symbol, low=1, high=20)
+        if self.digit_images_per_class is not None:
+            check_int("digit_images_per_class", self.digit_images_per_class, low=1, high=10_000_000)
         self.train_config(0, 0.0)  # validates epochs, batch_size, lr
 
     def train_config(self, seed: int, weight_decay: float):
@@ -125,16 +130,19 @@ class Table1Config:
             images_per_symbol=self.images_per_symbol,
             zipf_exponent=self.zipf_exponent,
             source=self.source,
+            digit_images_per_class=self.digit_images_per_class,
         )
 
 
 def table1_config(scale: str | None = None, **overrides: Any) -> Table1Config:
     """The preset for ``scale``, with any field replaced by ``overrides``.
 
-    ``fast`` (a CPU, about 3-5 minutes on 2 cores): small CNN (width 16, 256 features),
-    500 training rows, 60 epochs; weight decay 0 and 0.5 for all four architectures, plus
-    0.05, 0.1, 0.2 for Sum and 2-layer. ``paper`` (a GPU): ResNet-18, 32,000 training rows;
-    the curve points for all three composing models.
+    ``fast`` (a CPU, about 3 minutes on 2 cores): the small CNN without normalisation
+    (``plain_cnn``, width 16, 256 features), 1,000 training rows whose digits come from 190
+    images per class (so each 0 image recurs about 10 times, as at the paper's size), 40 epochs,
+    2 seeds; weight decay 0 and 0.5 for all four architectures, plus 0.05, 0.1, 0.2 for Sum.
+    ``paper`` (a GPU): ResNet-18, 32,000 training rows from the whole pool; the curve points
+    for all three composing models.
     """
     scale = resolve_scale(scale)
     if scale == "fast":
@@ -143,19 +151,20 @@ def table1_config(scale: str | None = None, **overrides: Any) -> Table1Config:
             architectures=ALL_ARCHITECTURES,
             weight_decays=(0.0, 0.5),
             curve_weight_decays=(0.05, 0.1, 0.2),
-            curve_architectures=("sum", "two_layer"),
-            encoder="small_cnn",
+            curve_architectures=("sum",),
+            encoder="plain_cnn",
             feature_dim=256,
             width=16,
-            n_train=500,
+            n_train=1000,
             n_test_pairs=450,
             n_test_in=500,
             zipf_exponent=2.0,
             symbols="rendered",
             images_per_symbol=1,
-            seeds=1,
+            digit_images_per_class=190,
+            seeds=2,
             seed=0,
-            epochs=60,
+            epochs=40,
             batch_size=32,
             lr=2e-3,
             source="bundled",
@@ -176,6 +185,7 @@ def table1_config(scale: str | None = None, **overrides: Any) -> Table1Config:
             zipf_exponent=2.0,
             symbols="rendered",
             images_per_symbol=1,
+            digit_images_per_class=None,
             seeds=1,
             seed=0,
             epochs=30,
@@ -222,6 +232,7 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, 
                 "weight_decay": float(wd),
                 "seed": seed,
                 "test_loss": evaluate(model, task.test),
+                "test_loss_moved": evaluate(model, task.test_moved),
                 "train_loss": result.train_loss,
                 "train_loss_rare": evaluate(model, task.train.subset(task.rare_rows)),
                 "train_loss_ordinary": evaluate(model, task.train.subset(ordinary)),
@@ -244,6 +255,43 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, 
         payload["models"] = models
         payload["tasks"] = tasks
     return payload
+
+
+def run_table1_influence(
+    config: Table1Config, payload: Mapping[str, Any], *, n_ordinary: int, architecture: str = "sum"
+) -> list[dict[str, Any]]:
+    """Leave-one-out self-influence (:func:`memcomp.nets.influence.leave_one_out`) of every
+    one-shot row and of ``n_ordinary`` ordinary rows (drawn with the seed), for each seed of
+    ``config`` on that seed's task, at the smallest and the largest of ``config.weight_decays``.
+
+    ``payload`` is the result of ``run_table1(config, keep_models=True)``; its models serve as
+    the full-data references, so this costs ``seeds * 2 * (10 * images_per_symbol + n_ordinary)``
+    trainings.
+    """
+    from memcomp.nets.influence import leave_one_out, pick_rows
+
+    if "models" not in payload or "tasks" not in payload:
+        raise ValueError("payload must come from run_table1(config, keep_models=True)")
+    check_choice("architecture", architecture, config.architectures)
+    records: list[dict[str, Any]] = []
+    for s in range(config.seeds):
+        seed = config.seed + s
+        task = payload["tasks"][seed]
+        _, ordinary = pick_rows(task, 0, n_ordinary, seed=seed)
+        rows = np.concatenate([task.rare_rows, ordinary])
+        for wd in sorted({min(config.weight_decays), max(config.weight_decays)}):
+            records += leave_one_out(
+                task,
+                rows,
+                config=replace(config.train_config(seed, wd), device=resolve_device(config.device)),
+                architecture=architecture,
+                encoder=config.encoder,
+                feature_dim=config.feature_dim,
+                width=config.width,
+                seeds=(seed,),
+                reference={seed: payload["models"][(architecture, float(wd), seed)]},
+            )
+    return records
 
 
 # --------------------------------------------------------------------------- summaries
@@ -285,6 +333,27 @@ def table1_markdown(payload: Mapping[str, Any] | Sequence[Mapping[str, Any]], *,
             p = PAPER_TABLE1.get(arch)
             row += f" {p[0.0][0]:.4f} / {p[0.0][1]:.4f} | {p[0.5][0]:.4f} / {p[0.5][1]:.4f} |" if p else " | |"
         lines.append(row)
+    return "\n".join(lines)
+
+
+def influence_markdown(records: Sequence[Mapping[str, Any]]) -> str:
+    """Leave-one-out results as markdown: per weight decay and kind of row, the mean (min to max)
+    of the self-influence, and for one-shot rows the test-pair loss with and without the row."""
+    from memcomp.nets.influence import summarize_influence
+
+    mem = summarize_influence(records, "self_influence")
+    full = summarize_influence(records, "pair_loss_full")
+    loo = summarize_influence(records, "pair_loss_loo")
+    lines = [
+        "| model | WD | rows | rows x seeds | self-influence: mean (min to max) | test-pair loss with / without the row |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (arch, wd, kind), v in sorted(mem.items()):
+        pair = f"{full[(arch, wd, kind)]['mean']:.2f} / {loo[(arch, wd, kind)]['mean']:.2f}" if (arch, wd, kind) in full else "-"
+        lines.append(
+            f"| {ARCH_LABELS.get(arch, arch)} | {wd:g} | {'one-shot' if kind == 'rare' else 'ordinary'} | {v['count']} "
+            f"| {v['mean']:.2f} ({v['min']:.2f} to {v['max']:.2f}) | {pair} |"
+        )
     return "\n".join(lines)
 
 
@@ -343,6 +412,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--curve", type=str, default=None, help="comma-separated extra weight decays for the curve ('' for none)")
     parser.add_argument("--symbols", choices=("rendered", "omniglot"), default=None, help="rare symbols (omniglot downloads)")
     parser.add_argument("--source", choices=("bundled", "full"), default=None, help="MNIST source (default: bundled)")
+    parser.add_argument(
+        "--influence",
+        type=int,
+        default=None,
+        metavar="K",
+        help="also measure leave-one-out self-influence (Sum model, weight decay 0 and 0.5) of every "
+        "one-shot row and K ordinary rows per seed; costs 2 * (10 + K) trainings per seed",
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
 
 
@@ -366,12 +443,22 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a directory; got the file {str(out)!r}")
+    start = time.perf_counter()
     config = table1_config(args.scale, **overrides)
     resolve_device(config.device)  # fail early on cuda without a GPU
     from memcomp.config import set_threads
 
     set_threads()  # $MEMCOMP_THREADS or the number of cores
-    payload = run_table1(config)
+    influence = args.influence
+    if influence is not None:
+        check_int("influence", influence, low=0, high=config.n_train - 10 * config.images_per_symbol)
+        if "sum" not in config.architectures:
+            raise ValueError("influence needs the sum architecture among the trained architectures")
+    payload = run_table1(config, keep_models=influence is not None)
+    if influence is not None:
+        payload["influence"] = run_table1_influence(config, payload, n_ordinary=influence)
+        payload["seconds"] = time.perf_counter() - start
+        del payload["models"], payload["tasks"]
     from memcomp.results import atomic_write_bytes, write_json
 
     write_json(out / "table1.json", payload)
@@ -385,4 +472,6 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
     plt.close(fig)
     atomic_write_bytes(out / "table1.png", buf.getvalue())
     print(table1_markdown(payload))
+    if influence is not None:
+        print(influence_markdown(payload["influence"]))
     return payload

@@ -1,8 +1,12 @@
 """Image encoders: a 28x28 image with 1 (one digit) or 3 (three stacked digits) channels
 mapped to a feature vector.
 
-- ``small_cnn``: two conv layers with pooling and one linear layer; tiny, for ``fast`` scale
-  on a CPU.
+- ``small_cnn``: two conv layers with pooling and one linear layer with LayerNorm; tiny, for
+  ``fast`` scale on a CPU.
+- ``plain_cnn``: the same without the LayerNorm, i.e. no normalisation anywhere. Table 1 uses
+  it: behind a LayerNorm the weights of the layers before it are scale-invariant, so an L2
+  penalty on them does not limit what the network can fit, and weight decay is the subject of
+  Table 1.
 - ``resnet18``: ResNet-18 adapted to 28x28 inputs (3x3 stem, stride 1, no max-pool;
   BasicBlocks [2, 2, 2, 2] with widths 64-128-256-512; global average pool -> 512 features),
   for ``paper`` scale.
@@ -23,7 +27,7 @@ from torch import nn
 
 from memcomp.checks import check_choice, check_int
 
-ENCODERS = ("small_cnn", "resnet18")
+ENCODERS = ("small_cnn", "plain_cnn", "resnet18")
 IMAGE_SIZE = 28
 
 
@@ -38,11 +42,12 @@ class SmallCNN(nn.Module):
     to 0.18.
     """
 
-    def __init__(self, in_channels: int = 1, feature_dim: int = 64, width: int = 16) -> None:
+    def __init__(self, in_channels: int = 1, feature_dim: int = 64, width: int = 16, layer_norm: bool = True) -> None:
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels, low=1, high=64)
         self.feature_dim = check_int("feature_dim", feature_dim, low=1, high=65536)
         width = check_int("width", width, low=1, high=4096)
+        check_choice("layer_norm", layer_norm, (True, False))
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, width, kernel_size=5, stride=2),
             nn.ReLU(),
@@ -51,7 +56,7 @@ class SmallCNN(nn.Module):
             nn.MaxPool2d(2),
             nn.Flatten(),
             nn.Linear(2 * width * 5 * 5, feature_dim),
-            nn.LayerNorm(feature_dim),
+            *([nn.LayerNorm(feature_dim)] if layer_norm else []),
             nn.ReLU(),
         )
 
@@ -116,9 +121,10 @@ class ResNet18(nn.Module):
 
 
 def build_encoder(name: str, *, in_channels: int = 1, feature_dim: int = 64, width: int | None = None) -> nn.Module:
-    """An encoder by name (``small_cnn`` or ``resnet18``) mapping (B, in_channels, 28, 28)
-    to (B, feature_dim). ``width`` defaults to 16 (small CNN) or 64 (ResNet-18)."""
+    """An encoder by name (``small_cnn``, ``plain_cnn`` or ``resnet18``) mapping
+    (B, in_channels, 28, 28) to (B, feature_dim). ``width`` defaults to 16 (the small CNNs) or
+    64 (ResNet-18)."""
     check_choice("encoder", name, ENCODERS)
-    if name == "small_cnn":
-        return SmallCNN(in_channels, feature_dim, 16 if width is None else width)
+    if name in ("small_cnn", "plain_cnn"):
+        return SmallCNN(in_channels, feature_dim, 16 if width is None else width, layer_norm=name == "small_cnn")
     return ResNet18(in_channels, feature_dim, 64 if width is None else width)

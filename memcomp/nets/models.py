@@ -95,7 +95,7 @@ def build_model(
     hidden: int | None = None,
     seed: int | None = None,
 ) -> nn.Module:
-    """One of ``sum``, ``linear``, ``two_layer``, ``cross_channel`` on a ``small_cnn`` or
+    """One of ``sum``, ``linear``, ``two_layer``, ``cross_channel`` on a ``small_cnn``, ``plain_cnn`` or
     ``resnet18`` encoder; input (B, 3, 28, 28), output (B,).
 
     ``hidden`` is the two-layer head's width (default ``feature_dim``). With ``seed`` the

@@ -27,7 +27,7 @@ from torch import nn
 from memcomp.checks import check_choice, check_float, check_int, check_seed
 from memcomp.config import progress, resolve_device
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
+OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("cosine", "constant")
 
 
@@ -121,8 +121,6 @@ def random_shift(x: torch.Tensor, shift: int, generator: torch.Generator) -> tor
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
 
 
