@@ -9,13 +9,28 @@ torch.set_num_threads(1)
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
-@pytest.mark.parametrize("encoder", ["small_cnn", "resnet18"])
+@pytest.mark.parametrize("encoder", ["small_cnn", "plain_cnn", "resnet18"])
 def test_every_model_maps_a_batch_to_one_number_per_sample(architecture, encoder):
     width = 4 if encoder == "resnet18" else 4
     model = build_model(architecture, encoder, feature_dim=8, width=width, seed=0)
     out = model(torch.rand(5, 3, 28, 28))
     assert out.shape == (5,)
     assert torch.isfinite(out).all()
+
+
+def test_small_cnn_normalises_its_features_and_plain_cnn_does_not():
+    small, plain = build_encoder("small_cnn", feature_dim=8, width=4), build_encoder("plain_cnn", feature_dim=8, width=4)
+    norms = lambda enc: [m for m in enc.modules() if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm, torch.nn.BatchNorm2d))]
+    assert len(norms(small)) == 1 and isinstance(norms(small)[0], torch.nn.LayerNorm) and norms(plain) == []
+    # scaling the layer before the LayerNorm leaves the small CNN's output unchanged (why Table 1 uses plain_cnn)
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        for enc, invariant in ((small, True), (plain, False)):
+            before = enc(x)
+            last = [m for m in enc.body if isinstance(m, torch.nn.Linear)][-1]
+            last.weight.mul_(3.0)
+            last.bias.mul_(3.0)
+            assert torch.allclose(enc(x), before, rtol=1e-2, atol=1e-2) == invariant  # up to LayerNorm eps
 
 
 def test_resnet18_has_the_paper_shape():
