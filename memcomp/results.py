@@ -50,6 +50,18 @@ def write_json(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def write_png(path: str | os.PathLike, fig: Any, dpi: int = 120) -> Path:
+    """Render the matplotlib figure ``fig`` as PNG to ``path``, atomically, and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
 def read_json(path: str | os.PathLike) -> dict[str, Any]:
     """Read a results file written by :func:`write_json`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))

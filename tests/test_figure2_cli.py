@@ -74,3 +74,14 @@ def test_bad_cli_arguments_exit_with_a_message(tmp_path, capsys):
     assert "epochs" in capsys.readouterr().err
     with pytest.raises(ValueError, match="config"):
         run_figure2(dataclasses.asdict(figure2_config("fast")))
+
+
+@pytest.mark.parametrize("args, needle", [(["--nines", "1,x"], "nines"), (["--out", "FILE"], "out")])
+def test_bad_nines_or_out_file_is_named(tmp_path, capsys, args, needle):
+    target = tmp_path / "results.txt"
+    target.write_text("not a folder")
+    args = [str(target) if a == "FILE" else a for a in args]
+    rc = main(["reproduce", "figure2", *args] + ([] if "--out" in args else ["--out", str(tmp_path / "o")]))
+    assert rc == 2
+    assert needle in capsys.readouterr().err
+    assert target.read_text() == "not a folder" and not (tmp_path / "o").exists()

@@ -7,13 +7,12 @@ Writes ``OUT/figure1.json`` (the configuration, wall time and tidy records) and
 from __future__ import annotations
 
 import argparse
-import io
 import time
 from pathlib import Path
 from typing import Any
 
 from memcomp.config import resolve_scale
-from memcomp.results import atomic_write_bytes, write_json
+from memcomp.results import write_json, write_png
 
 DESCRIPTION = "Figure 1: min-norm interpolation on long-tail linear data (errors and losses vs alpha and sigma)"
 
@@ -74,10 +73,7 @@ def run(
     if plot:
         from memcomp.plots import plot_figure1
 
-        fig = plot_figure1(payload)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-        atomic_write_bytes(out / "figure1.png", buf.getvalue())
+        write_png(out / "figure1.png", plot_figure1(payload), dpi=110)
     return payload
 
 

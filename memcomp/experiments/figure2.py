@@ -22,7 +22,7 @@ import numpy as np
 
 from memcomp.checks import check_int
 from memcomp.config import progress, resolve_device, resolve_scale, set_threads
-from memcomp.experiments.neural_config import check_network_fields
+from memcomp.experiments.neural_config import add_network_arguments, check_network_fields, network_overrides, parse_numbers
 
 DESCRIPTION = "Figure 2: sum of three MNIST digits; composing vs cross-channel models as 9 gets rarer"
 
@@ -177,50 +177,22 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", choices=("fast", "paper"), default=None, help="preset (default: $MEMCOMP_SCALE or fast)")
-    parser.add_argument("--seeds", type=int, default=None, help="runs per setting (default: the preset's)")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None, help="default: $MEMCOMP_DEVICE or cpu")
-    parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
-    parser.add_argument("--train-size", type=int, default=None, help="override the preset's number of training samples")
-    parser.add_argument("--test-size", type=int, default=None, help="override the preset's number of test samples")
+    add_network_arguments(parser, test_size_help="override the preset's number of test samples")
     parser.add_argument("--nines", type=str, default=None, help="comma-separated numbers of 9s in training, e.g. 10,30,100")
-    parser.add_argument("--source", choices=("bundled", "full"), default=None, help="MNIST source (default: bundled)")
-    parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
-
-
-def _parse_nines(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise ValueError(f"nines must be comma-separated integers such as 10,30,100; got {text!r}") from None
 
 
 def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    overrides: dict[str, Any] = {"seed": args.seed, "device": args.device}
-    for field_name, value in (
-        ("seeds", args.seeds),
-        ("epochs", args.epochs),
-        ("n_train", args.train_size),
-        ("n_test", args.test_size),
-        ("source", args.source),
-    ):
-        if value is not None:
-            overrides[field_name] = value
-    if args.nines is not None:
-        overrides["nines"] = _parse_nines(args.nines)
+    """Entry point of ``memcomp reproduce figure2``: writes ``figure2.json`` and ``figure2.png``."""
+    nines = parse_numbers("nines", args.nines, int, "10,30,100")
+    overrides = network_overrides(args, test_size_field="n_test", nines=nines)
     config = figure2_config(args.scale, **overrides)
     resolve_device(config.device)  # fail early on cuda without a GPU
     set_threads()  # $MEMCOMP_THREADS or the number of cores
     payload = run_figure2(config)
     from memcomp.neural_plots import plot_figure2
-    from memcomp.results import write_json
+    from memcomp.results import write_json, write_png
 
     out = Path(args.out)
     write_json(out / "figure2.json", payload)
-    fig = plot_figure2(payload)
-    fig.savefig(out / "figure2.png", dpi=120)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    write_png(out / "figure2.png", plot_figure2(payload))
     return payload

@@ -1,8 +1,11 @@
-"""Validation shared by the neural experiments' configurations (Figure 2, Table 1)."""
+"""What the neural experiments (Figure 2, Table 1) share: config validation and the
+command-line options common to both."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import argparse
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 from memcomp.checks import check_choice, check_float, check_int, check_seed
 
@@ -32,3 +35,46 @@ def check_network_fields(config: Any, architectures: Iterable[str]) -> None:
     check_choice("source", config.source, ("bundled", "full"))
     if config.device is not None:
         check_choice("device", config.device, ("cpu", "cuda", "auto"))
+
+
+def add_network_arguments(parser: argparse.ArgumentParser, *, test_size_help: str) -> None:
+    """The options of every neural ``memcomp reproduce`` command (see :func:`network_overrides`)."""
+    parser.add_argument("--scale", choices=("fast", "paper"), default=None, help="preset (default: $MEMCOMP_SCALE or fast)")
+    parser.add_argument("--seeds", type=int, default=None, help="runs per setting (default: the preset's)")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None, help="default: $MEMCOMP_DEVICE or cpu")
+    parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
+    parser.add_argument("--train-size", type=int, default=None, help="override the preset's number of training samples")
+    parser.add_argument("--test-size", type=int, default=None, help=test_size_help)
+    parser.add_argument("--source", choices=("bundled", "full"), default=None, help="MNIST source (default: bundled)")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+
+
+def network_overrides(args: argparse.Namespace, *, test_size_field: str, **extra: Any) -> dict[str, Any]:
+    """Config overrides from the options of :func:`add_network_arguments` (``--test-size``
+    sets ``test_size_field``) and ``extra``; options left unset keep the preset's value.
+    Also checks that ``--out`` is not an existing file."""
+    if Path(args.out).is_file():
+        raise ValueError(f"out must be a directory; got the file {str(args.out)!r}")
+    overrides: dict[str, Any] = {"seed": args.seed, "device": args.device}
+    given = {
+        "seeds": args.seeds,
+        "epochs": args.epochs,
+        "n_train": args.train_size,
+        test_size_field: args.test_size,
+        "source": args.source,
+        **extra,
+    }
+    overrides.update({k: v for k, v in given.items() if v is not None})
+    return overrides
+
+
+def parse_numbers(name: str, text: str | None, kind: Callable[[str], Any], example: str) -> tuple | None:
+    """``"1,2,3"`` as a tuple of ``kind`` (None stays None; ``""`` gives ``()``); a clear error
+    naming ``name`` otherwise."""
+    if text is None:
+        return None
+    try:
+        return tuple(kind(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated numbers such as {example}; got {text!r}") from None

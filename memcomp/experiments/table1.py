@@ -29,8 +29,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from memcomp.checks import check_choice, check_float, check_int
-from memcomp.config import progress, resolve_device, resolve_scale
-from memcomp.experiments.neural_config import check_network_fields
+from memcomp.config import progress, resolve_device, resolve_scale, set_threads
+from memcomp.experiments.neural_config import add_network_arguments, check_network_fields, network_overrides, parse_numbers
 
 DESCRIPTION = "Table 1: one-shot rare symbols; test/train loss with weight decay 0 and 0.5"
 
@@ -393,25 +393,11 @@ def plot_table1(payload: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, axe
 # --------------------------------------------------------------------------- command line
 
 
-def _float_tuple(name: str, text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise ValueError(f"{name} must be comma-separated numbers such as 0.05,0.1; got {text!r}") from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", choices=("fast", "paper"), default=None, help="preset (default: $MEMCOMP_SCALE or fast)")
-    parser.add_argument("--seeds", type=int, default=None, help="runs per setting (default: the preset's)")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None, help="default: $MEMCOMP_DEVICE or cpu")
-    parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
-    parser.add_argument("--train-size", type=int, default=None, help="override the preset's number of training rows")
-    parser.add_argument("--test-size", type=int, default=None, help="override the preset's number of test pairs")
+    add_network_arguments(parser, test_size_help="override the preset's number of test pairs")
     parser.add_argument("--test-in-size", type=int, default=None, help="override the preset's number of ordinary test rows")
     parser.add_argument("--curve", type=str, default=None, help="comma-separated extra weight decays for the curve ('' for none)")
     parser.add_argument("--symbols", choices=("rendered", "omniglot"), default=None, help="rare symbols (omniglot downloads)")
-    parser.add_argument("--source", choices=("bundled", "full"), default=None, help="MNIST source (default: bundled)")
     parser.add_argument(
         "--influence",
         type=int,
@@ -420,34 +406,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also measure leave-one-out self-influence (Sum model, weight decay 0 and 0.5) of every "
         "one-shot row and K ordinary rows per seed; costs 2 * (10 + K) trainings per seed",
     )
-    parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
 
 
 def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Entry point of ``memcomp reproduce table1``: writes ``table1.json`` and ``table1.png``
     and prints the markdown table."""
-    overrides: dict[str, Any] = {"seed": args.seed, "device": args.device}
-    for field_name, value in (
-        ("seeds", args.seeds),
-        ("epochs", args.epochs),
-        ("n_train", args.train_size),
-        ("n_test_pairs", args.test_size),
-        ("n_test_in", args.test_in_size),
-        ("symbols", args.symbols),
-        ("source", args.source),
-    ):
-        if value is not None:
-            overrides[field_name] = value
-    if args.curve is not None:
-        overrides["curve_weight_decays"] = _float_tuple("curve", args.curve)
+    curve = parse_numbers("curve", args.curve, float, "0.05,0.1")
+    overrides = network_overrides(
+        args, test_size_field="n_test_pairs", n_test_in=args.test_in_size, symbols=args.symbols, curve_weight_decays=curve
+    )
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out must be a directory; got the file {str(out)!r}")
     start = time.perf_counter()
     config = table1_config(args.scale, **overrides)
     resolve_device(config.device)  # fail early on cuda without a GPU
-    from memcomp.config import set_threads
-
     set_threads()  # $MEMCOMP_THREADS or the number of cores
     influence = args.influence
     if influence is not None:
@@ -459,18 +430,10 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
         payload["influence"] = run_table1_influence(config, payload, n_ordinary=influence)
         payload["seconds"] = time.perf_counter() - start
         del payload["models"], payload["tasks"]
-    from memcomp.results import atomic_write_bytes, write_json
+    from memcomp.results import write_json, write_png
 
     write_json(out / "table1.json", payload)
-    import io
-
-    import matplotlib.pyplot as plt
-
-    fig = plot_table1(payload)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(out / "table1.png", buf.getvalue())
+    write_png(out / "table1.png", plot_table1(payload))
     print(table1_markdown(payload))
     if influence is not None:
         print(influence_markdown(payload["influence"]))
