@@ -76,7 +76,15 @@ def test_bad_cli_arguments_exit_with_a_message(tmp_path, capsys):
         run_figure2(dataclasses.asdict(figure2_config("fast")))
 
 
-@pytest.mark.parametrize("args, needle", [(["--nines", "1,x"], "nines"), (["--out", "FILE"], "out")])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--nines", "1,x"], "nines"),
+        (["--out", "FILE"], "out"),
+        (["--architectures", "sum,mlp"], "architectures"),
+        (["--encoder", "vgg"], "encoder"),
+    ],
+)
 def test_bad_nines_or_out_file_is_named(tmp_path, capsys, args, needle):
     target = tmp_path / "results.txt"
     target.write_text("not a folder")

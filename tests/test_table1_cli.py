@@ -8,6 +8,9 @@ from memcomp.cli import main
 from memcomp.experiments.table1 import (
     PAPER_TABLE1,
     Table1Config,
+    loss_by_frequency,
+    loss_by_largest_digit,
+    plot_loss_by_frequency,
     plot_table1,
     run_table1,
     table1_config,
@@ -18,6 +21,7 @@ from memcomp.results import read_json
 RECORD_FIELDS = {
     "architecture", "weight_decay", "seed", "test_loss", "train_loss", "train_loss_rare",
     "train_loss_ordinary", "in_test_loss", "train_seconds", "test_loss_moved",
+    "train_loss_by_largest_digit", "train_digit_draws",
 }
 TINY = ["--scale", "fast", "--epochs", "1", "--train-size", "30", "--test-size", "10", "--device", "cpu"]
 
@@ -54,6 +58,19 @@ def test_tiny_cli_run_writes_json_png_and_table(tmp_path, capsys):
     assert {r["seed"] for r in records} == {0, 1}
     assert {r["weight_decay"] for r in records if r["architecture"] == "cross_channel"} == {0.0, 0.5}
     assert {r["weight_decay"] for r in records if r["architecture"] == "sum"} == {0.0, 0.1, 0.5}
+    for r in records:
+        assert len(r["train_loss_by_largest_digit"]) == 10 and sum(r["train_digit_draws"]) == 3 * 30 - 10
+
+
+def test_cli_encoder_architectures_and_digit_images_reach_the_config(tmp_path):
+    args = ["--curve", "", "--seeds", "1", "--encoder", "small_cnn", "--digit-images", "all", "--architectures", "sum, cross_channel"]
+    assert main(["reproduce", "table1", *TINY, *args, "--out", str(tmp_path)]) == 0
+    payload = read_json(tmp_path / "table1.json")
+    config = payload["config"]
+    assert config["encoder"] == "small_cnn" and config["digit_images_per_class"] is None
+    assert [r["architecture"] for r in payload["records"]] == ["sum", "sum", "cross_channel", "cross_channel"]
+    assert main(["reproduce", "table1", *TINY, "--curve", "", "--seeds", "1", "--digit-images", "7", "--out", str(tmp_path / "b")]) == 0
+    assert read_json(tmp_path / "b" / "table1.json")["config"]["digit_images_per_class"] == 7
 
 
 def test_same_seed_same_numbers_and_summaries():
@@ -121,6 +138,11 @@ def test_bad_config_names_the_parameter(overrides, name):
         (["--curve", "0.1,x"], "curve"),
         (["--seeds", "0"], "seeds"),
         (["--influence", "-1"], "influence"),
+        (["--digit-images", "some"], "digit_images"),
+        (["--digit-images", "0"], "digit_images_per_class"),
+        (["--encoder", "vgg"], "encoder"),
+        (["--architectures", "sum,mlp"], "architectures"),
+        (["--architectures", ","], "architectures"),
     ],
 )
 def test_bad_cli_options_are_named(tmp_path, capsys, args, needle):
@@ -152,3 +174,53 @@ def test_cli_influence_measures_every_one_shot_row(tmp_path, capsys):
     # every one-shot row of the task is measured
     task = table1_config("fast", n_train=30, n_test_pairs=10).build_task(0)
     assert {r["row"] for r in influence if r["kind"] == "rare"} == set(task.rare_rows.tolist())
+
+
+class _Constant(__import__("torch").nn.Module):
+    """Predicts ``value`` for every row."""
+
+    def __init__(self, value: float) -> None:
+        import torch
+
+        super().__init__()
+        self.value = torch.nn.Parameter(torch.tensor(float(value)))
+
+    def forward(self, x):
+        return self.value.expand(x.shape[0])
+
+
+def test_loss_by_largest_digit_groups_rows_by_their_rarest_digit():
+    import numpy as np
+
+    task = table1_config("fast", n_train=200, n_test_pairs=5).build_task(0)
+    train = task.train
+    losses = loss_by_largest_digit(_Constant(3.0), train)
+    err = (train.target - 3.0) ** 2
+    plain = ~train.rare.any(axis=1)
+    for d in range(10):
+        rows = plain & (train.digits.max(axis=1) == d)
+        if rows.any():
+            assert losses[d] == pytest.approx(float(err[rows].mean()))
+        else:
+            assert losses[d] is None
+    assert losses[0] == pytest.approx(9.0)  # a row of three 0s has target 0
+    draws = train.digit_draws()
+    assert draws.sum() == 3 * 200 - 10 and draws[0] == np.sum(train.digits[~train.rare] == 0)
+
+
+def test_loss_by_frequency_averages_seeds_and_names_what_is_missing():
+    import numpy as np
+
+    base = {"architecture": "sum", "weight_decay": 0.5, "train_loss_rare": 1.0}
+    records = [
+        {**base, "seed": 0, "train_digit_draws": [10] * 10, "train_loss_by_largest_digit": [1.0] * 9 + [None]},
+        {**base, "seed": 1, "train_digit_draws": [20] * 10, "train_loss_by_largest_digit": [3.0] * 9 + [None]},
+    ]
+    draws, loss = loss_by_frequency(records, "sum", 0.5)
+    assert draws.tolist() == [15.0] * 10 and loss[:9].tolist() == [2.0] * 9 and np.isnan(loss[9])
+    with pytest.raises(ValueError, match="architecture 'linear'"):
+        loss_by_frequency(records, "linear", 0.5)
+    with pytest.raises(ValueError, match="train_loss_by_largest_digit"):
+        loss_by_frequency([{**base, "seed": 0}], "sum", 0.5)
+    fig = plot_loss_by_frequency(records + [{**r, "weight_decay": 0.0} for r in records], architectures=("sum",))
+    assert fig.axes[0].get_xscale() == "log" and len(fig.axes[0].lines) == 4

@@ -85,6 +85,10 @@ class DigitSumSplit:
             self.images[rows], self.digits[rows], self.target[rows], self.image_ids[rows], self.rare[rows]
         )
 
+    def digit_draws(self) -> np.ndarray:
+        """How many slots hold each digit 0-9 (rare-symbol slots not counted), int64 (10,)."""
+        return np.bincount(self.digits[~self.rare], minlength=10).astype(np.int64)
+
     def tensors(self, device: Any = None):
         """``(images, target)`` as torch float32: images scaled to [0, 1], shape (N, 3, H, W)."""
         import torch

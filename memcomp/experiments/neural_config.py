@@ -43,6 +43,10 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, test_size_help: st
     parser.add_argument("--seeds", type=int, default=None, help="runs per setting (default: the preset's)")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None, help="default: $MEMCOMP_DEVICE or cpu")
+    parser.add_argument(
+        "--architectures", default=None, help="comma-separated subset of sum,linear,two_layer,cross_channel (default: all four)"
+    )
+    parser.add_argument("--encoder", default=None, help="override the preset's encoder: small_cnn, plain_cnn or resnet18")
     parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
     parser.add_argument("--train-size", type=int, default=None, help="override the preset's number of training samples")
     parser.add_argument("--test-size", type=int, default=None, help=test_size_help)
@@ -59,6 +63,8 @@ def network_overrides(args: argparse.Namespace, *, test_size_field: str, **extra
     overrides: dict[str, Any] = {"seed": args.seed, "device": args.device}
     given = {
         "seeds": args.seeds,
+        "architectures": parse_names("architectures", args.architectures),
+        "encoder": args.encoder,
         "epochs": args.epochs,
         "n_train": args.train_size,
         test_size_field: args.test_size,
@@ -78,3 +84,10 @@ def parse_numbers(name: str, text: str | None, kind: Callable[[str], Any], examp
         return tuple(kind(t) for t in text.split(",") if t.strip())
     except ValueError:
         raise ValueError(f"{name} must be comma-separated numbers such as {example}; got {text!r}") from None
+
+
+def parse_names(name: str, text: str | None) -> tuple[str, ...] | None:
+    """``"a,b"`` as ``("a", "b")`` (None stays None); the config checks the names themselves."""
+    if text is None:
+        return None
+    return tuple(t.strip() for t in text.split(",") if t.strip())

@@ -14,7 +14,10 @@ gradient), on every parameter — the literal reading of "weight decay 0.5" in P
 Records (one per architecture, weight decay and seed): ``test_loss`` (MSE on the rare-symbol
 pair test, each symbol in the slot where it was seen), ``test_loss_moved`` (the same pairs with
 every symbol moved to a slot where it was never seen), ``train_loss`` (all training rows), ``train_loss_rare`` (the ten one-shot rows),
-``train_loss_ordinary`` (the other rows), ``in_test_loss`` (ordinary test rows), ``train_seconds``.
+``train_loss_ordinary`` (the other rows), ``in_test_loss`` (ordinary test rows), ``train_seconds``,
+``train_loss_by_largest_digit`` (the other rows grouped by their largest digit d = 0..9, which
+under the Zipf law is the row's rarest one; see :func:`loss_by_largest_digit`) and
+``train_digit_draws`` (how many training slots hold each digit).
 Run ``s`` uses seed ``seed + s`` for the data, the initial weights and the minibatch order.
 """
 
@@ -238,6 +241,8 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, 
                 "train_loss_ordinary": evaluate(model, task.train.subset(ordinary)),
                 "in_test_loss": evaluate(model, task.test_in) if len(task.test_in) else None,
                 "train_seconds": result.seconds,
+                "train_loss_by_largest_digit": loss_by_largest_digit(model, task.train),
+                "train_digit_draws": task.train.digit_draws().tolist(),
             }
         )
         if keep_models:
@@ -255,6 +260,23 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, 
         payload["models"] = models
         payload["tasks"] = tasks
     return payload
+
+
+def loss_by_largest_digit(model: Any, split: Any) -> list[float | None]:
+    """Mean squared error on the rows of ``split`` that hold no rare symbol, grouped by the row's
+    largest digit: entry d is the mean over rows with max(digits) = d (None where there is none).
+
+    Under the Zipf law P(j) ~ (j + 1)^-2 a larger digit is a rarer one, so entry d is the loss
+    on the rows whose rarest class is d: plotted against ``split.digit_draws()[d]`` it shows how
+    the fit depends on how often a row's rarest content was seen (the one-shot rows are the
+    extreme, seen once).
+    """
+    from memcomp.nets.influence import predict
+
+    err = (predict(model, split) - split.target.astype(np.float64)) ** 2
+    plain = ~split.rare.any(axis=1)
+    largest = split.digits.max(axis=1)
+    return [float(err[plain & (largest == d)].mean()) if np.any(plain & (largest == d)) else None for d in range(10)]
 
 
 def run_table1_influence(
@@ -307,6 +329,55 @@ def table1_summary(records: Sequence[Mapping[str, Any]], key: str = "test_loss")
             continue
         out.setdefault(r["architecture"], {}).setdefault(float(r["weight_decay"]), []).append(float(r[key]))
     return {a: {w: float(np.mean(v)) for w, v in sorted(d.items())} for a, d in out.items()}
+
+
+def loss_by_frequency(records: Sequence[Mapping[str, Any]], architecture: str, weight_decay: float) -> tuple[np.ndarray, np.ndarray]:
+    """(draws, loss), each shape (10,), means over seeds: ``draws[d]`` how many training slots
+    hold digit d and ``loss[d]`` the training MSE on the rows whose largest digit is d (nan where
+    no seed has such a row), for one architecture and weight decay."""
+    chosen = [r for r in records if r["architecture"] == architecture and float(r["weight_decay"]) == float(weight_decay)]
+    if not chosen:
+        raise ValueError(f"records hold no run of architecture {architecture!r} with weight_decay {weight_decay!r}")
+    if any(r.get("train_loss_by_largest_digit") is None for r in chosen):
+        raise ValueError("records must have train_loss_by_largest_digit (written by run_table1)")
+    draws = np.mean([r["train_digit_draws"] for r in chosen], axis=0)
+    loss = np.array([[np.nan if v is None else v for v in r["train_loss_by_largest_digit"]] for r in chosen], float)
+    return draws, np.array([np.nan if np.all(np.isnan(c)) else np.nanmean(c) for c in loss.T])
+
+
+def plot_loss_by_frequency(payload: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, architectures: Sequence[str] = COMPOSING, axes=None):
+    """One panel per architecture: training MSE against the share of the training digits that
+    the row's rarest class holds (log-log), for weight decay 0 and the largest weight decay:
+    digits 0-9 as a line (rows grouped by their largest digit), the one-shot symbol rows as a
+    star at the share of a single slot."""
+    import matplotlib.pyplot as plt
+
+    records = payload["records"] if isinstance(payload, Mapping) else payload
+    wds = sorted({float(r["weight_decay"]) for r in records})
+    if axes is None:
+        fig, axes = plt.subplots(1, len(architectures), figsize=(3.6 * len(architectures), 3.6), sharey=True, squeeze=False)
+        axes = axes[0]
+    else:
+        fig = axes[0].figure
+    rare = table1_summary(records, "train_loss_rare")
+    for ax, arch in zip(axes, architectures):
+        for wd, color in ((wds[0], "C0"), (wds[-1], "C3")):
+            draws, loss = loss_by_frequency(records, arch, wd)
+            share = draws / draws.sum()
+            ax.plot(share, loss, "o-", color=color, label=f"digit rows, WD {wd:g}")
+            for d in (0, 9):
+                if np.isfinite(loss[d]):
+                    ax.annotate(str(d), (share[d], loss[d]), textcoords="offset points", xytext=(3, 3), fontsize=7)
+            ax.plot([1 / draws.sum()], [rare[arch][wd]], "*", ms=12, color=color, label=f"one-shot rows, WD {wd:g}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("share of the digits: row's rarest class")
+        ax.set_title(ARCH_LABELS.get(arch, arch))
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("training MSE")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def table1_markdown(payload: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, paper: bool = True) -> str:
@@ -399,6 +470,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--curve", type=str, default=None, help="comma-separated extra weight decays for the curve ('' for none)")
     parser.add_argument("--symbols", choices=("rendered", "omniglot"), default=None, help="rare symbols (omniglot downloads)")
     parser.add_argument(
+        "--digit-images",
+        type=str,
+        default=None,
+        metavar="N|all",
+        help="MNIST images per digit class the training rows draw from ('all': the whole pool; default: the preset's)",
+    )
+    parser.add_argument(
         "--influence",
         type=int,
         default=None,
@@ -415,6 +493,11 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
     overrides = network_overrides(
         args, test_size_field="n_test_pairs", n_test_in=args.test_in_size, symbols=args.symbols, curve_weight_decays=curve
     )
+    if args.digit_images is not None:
+        text = args.digit_images.strip()
+        if not (text == "all" or text.isdigit()):
+            raise ValueError(f"digit_images must be a positive integer or 'all'; got {args.digit_images!r}")
+        overrides["digit_images_per_class"] = None if text == "all" else int(text)
     out = Path(args.out)
     start = time.perf_counter()
     config = table1_config(args.scale, **overrides)
