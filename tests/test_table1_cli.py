@@ -12,6 +12,7 @@ from memcomp.experiments.table1 import (
     loss_by_largest_digit,
     plot_loss_by_frequency,
     plot_table1,
+    row_errors,
     run_table1,
     table1_config,
     table1_markdown,
@@ -194,8 +195,9 @@ def test_loss_by_largest_digit_groups_rows_by_their_rarest_digit():
 
     task = table1_config("fast", n_train=200, n_test_pairs=5).build_task(0)
     train = task.train
-    losses = loss_by_largest_digit(_Constant(3.0), train)
-    err = (train.target - 3.0) ** 2
+    err = row_errors(_Constant(3.0), train)
+    assert err == pytest.approx((train.target - 3.0) ** 2)
+    losses = loss_by_largest_digit(train, err)
     plain = ~train.rare.any(axis=1)
     for d in range(10):
         rows = plain & (train.digits.max(axis=1) == d)
@@ -204,6 +206,8 @@ def test_loss_by_largest_digit_groups_rows_by_their_rarest_digit():
         else:
             assert losses[d] is None
     assert losses[0] == pytest.approx(9.0)  # a row of three 0s has target 0
+    with pytest.raises(ValueError, match="errors"):
+        loss_by_largest_digit(train, err[:-1])
     draws = train.digit_draws()
     assert draws.sum() == 3 * 200 - 10 and draws[0] == np.sum(train.digits[~train.rare] == 0)
 

@@ -81,7 +81,7 @@ def parse_numbers(name: str, text: str | None, kind: Callable[[str], Any], examp
     if text is None:
         return None
     try:
-        return tuple(kind(t) for t in text.split(",") if t.strip())
+        return tuple(kind(t) for t in parse_names(name, text))
     except ValueError:
         raise ValueError(f"{name} must be comma-separated numbers such as {example}; got {text!r}") from None
 

@@ -228,7 +228,9 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, 
         model = build_model(arch, config.encoder, config.feature_dim, width=config.width, seed=seed)
         cfg = replace(config.train_config(seed, wd), device=device)
         result = train_model(model, task.train, cfg, desc=f"{arch}, weight decay {wd:g}")
-        ordinary = np.setdiff1d(np.arange(len(task.train)), task.rare_rows)
+        err = row_errors(model, task.train)
+        one_shot = np.zeros(len(err), bool)
+        one_shot[task.rare_rows] = True
         records.append(
             {
                 "architecture": arch,
@@ -237,11 +239,11 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, 
                 "test_loss": evaluate(model, task.test),
                 "test_loss_moved": evaluate(model, task.test_moved),
                 "train_loss": result.train_loss,
-                "train_loss_rare": evaluate(model, task.train.subset(task.rare_rows)),
-                "train_loss_ordinary": evaluate(model, task.train.subset(ordinary)),
+                "train_loss_rare": float(err[one_shot].mean()),
+                "train_loss_ordinary": float(err[~one_shot].mean()),
                 "in_test_loss": evaluate(model, task.test_in) if len(task.test_in) else None,
                 "train_seconds": result.seconds,
-                "train_loss_by_largest_digit": loss_by_largest_digit(model, task.train),
+                "train_loss_by_largest_digit": loss_by_largest_digit(task.train, err),
                 "train_digit_draws": task.train.digit_draws().tolist(),
             }
         )
@@ -262,21 +264,28 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> dict[str, 
     return payload
 
 
-def loss_by_largest_digit(model: Any, split: Any) -> list[float | None]:
-    """Mean squared error on the rows of ``split`` that hold no rare symbol, grouped by the row's
-    largest digit: entry d is the mean over rows with max(digits) = d (None where there is none).
+def row_errors(model: Any, split: Any) -> np.ndarray:
+    """Squared error (f(x_i) - y_i)^2 of every row of ``split``, float64 (N,)."""
+    from memcomp.nets.influence import predict
+
+    return (predict(model, split) - split.target.astype(np.float64)) ** 2
+
+
+def loss_by_largest_digit(split: Any, errors: np.ndarray) -> list[float | None]:
+    """Mean of the per-row ``errors`` (see :func:`row_errors`) over the rows of ``split`` that hold
+    no rare symbol, grouped by the row's largest digit: entry d is the mean over rows with
+    max(digits) = d (None where there is none).
 
     Under the Zipf law P(j) ~ (j + 1)^-2 a larger digit is a rarer one, so entry d is the loss
     on the rows whose rarest class is d: plotted against ``split.digit_draws()[d]`` it shows how
     the fit depends on how often a row's rarest content was seen (the one-shot rows are the
     extreme, seen once).
     """
-    from memcomp.nets.influence import predict
-
-    err = (predict(model, split) - split.target.astype(np.float64)) ** 2
-    plain = ~split.rare.any(axis=1)
-    largest = split.digits.max(axis=1)
-    return [float(err[plain & (largest == d)].mean()) if np.any(plain & (largest == d)) else None for d in range(10)]
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.shape != (len(split),):
+        raise ValueError(f"errors must have shape ({len(split)},), one per row of split; got {errors.shape}")
+    largest = np.where(split.rare.any(axis=1), -1, split.digits.max(axis=1))
+    return [float(errors[largest == d].mean()) if np.any(largest == d) else None for d in range(10)]
 
 
 def run_table1_influence(
