@@ -1,7 +1,10 @@
 """Input validation shared by every public function.
 
-Each check raises a :class:`ValueError` that names the parameter, the value it got
-and the allowed range, before any work starts.
+Each check raises a :class:`ParameterError` (a :class:`ValueError`) that names the
+parameter, the value it got and the allowed range, before any work starts; a value of the
+wrong type raises :class:`ParameterTypeError`, which is also a :class:`TypeError`. The
+error's ``name`` attribute is the parameter's name, so that the command line can name the
+flag the user typed instead (``--train-size`` for ``n_train``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,24 @@ from numbers import Integral, Real
 from typing import Any, Iterable
 
 import numpy as np
+
+
+class ParameterError(ValueError):
+    """A parameter has a value outside its allowed range.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name; the message starts with it.
+    """
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A parameter has a value of the wrong type (both a ``TypeError`` and a ``ValueError``)."""
 
 
 def _range_text(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
@@ -28,12 +49,13 @@ def _range_text(low: float | None, high: float | None, low_open: bool, high_open
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int if it is an integer within ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(
-            f"{name} must be an integer in {_range_text(low, high, False, False)}; got {value!r}"
+        raise ParameterTypeError(
+            name, f"{name} must be an integer in {_range_text(low, high, False, False)}; got {value!r}"
         )
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(
+        raise ParameterError(
+            name,
             f"{name} must be an integer in {_range_text(low, high, False, False)}; got {value!r}"
         )
     return value
@@ -50,13 +72,15 @@ def check_float(
 ) -> float:
     """Return ``value`` as a float if it is a finite real number in the given range."""
     allowed = _range_text(low, high, low_open, high_open)
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number in {allowed}; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ParameterTypeError(name, f"{name} must be a finite number in {allowed}; got {value!r}")
+    if not math.isfinite(float(value)):
+        raise ParameterError(name, f"{name} must be a finite number in {allowed}; got {value!r}")
     value = float(value)
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
-        raise ValueError(f"{name} must be a finite number in {allowed}; got {value!r}")
+        raise ParameterError(name, f"{name} must be a finite number in {allowed}; got {value!r}")
     return value
 
 
@@ -65,7 +89,7 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     choices = tuple(choices)
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+        raise ParameterError(name, f"{name} must be one of {allowed}; got {value!r}")
     return value
 
 
@@ -81,15 +105,15 @@ def check_array(
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__}") from exc
+        raise ParameterTypeError(name, f"{name} must be an array of real numbers; got {type(value).__name__}") from exc
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}")
+        raise ParameterError(name, f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}")
     if shape is not None:
         if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
             want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-            raise ValueError(f"{name} must have shape {want}; got shape {arr.shape}")
+            raise ParameterError(name, f"{name} must have shape {want}; got shape {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers (no nan or inf)")
+        raise ParameterError(name, f"{name} must contain only finite numbers (no nan or inf)")
     return arr
 
 

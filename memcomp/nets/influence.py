@@ -28,25 +28,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from memcomp.checks import check_choice, check_int, check_seed
+from memcomp.checks import ParameterTypeError, check_choice, check_int, check_seed
 from memcomp.config import progress
+from memcomp.nets.evaluation import predict
+
+__all__ = ["KINDS", "leave_one_out", "pick_rows", "predict", "summarize_influence"]
 
 KINDS = ("rare", "ordinary")
-
-
-@torch.no_grad()
-def predict(model: torch.nn.Module, split: Any, *, batch: int = 1024) -> np.ndarray:
-    """Predictions (float64 numpy, shape (N,)) of ``model`` on a split, in evaluation mode."""
-    from memcomp.nets.train import as_tensors
-
-    images, _ = as_tensors(split, "split")
-    param = next(model.parameters(), None)
-    device = "cpu" if param is None else param.device
-    was_training = model.training
-    model.eval()
-    out = [model(images[i : i + batch].to(device)).float().cpu() for i in range(0, len(images), batch)]
-    model.train(was_training)
-    return torch.cat(out).double().numpy()
 
 
 def pick_rows(task: Any, n_rare: int, n_ordinary: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -101,9 +89,11 @@ def leave_one_out(
     from memcomp.nets.train import TrainConfig, train_model
 
     if not isinstance(task, RareSymbolTask):
-        raise ValueError(f"task must be a RareSymbolTask (memcomp.data.build_rare_symbol_task); got {type(task).__name__}")
+        raise ParameterTypeError(
+            "task", f"task must be a RareSymbolTask (memcomp.data.build_rare_symbol_task); got {type(task).__name__}"
+        )
     if not isinstance(config, TrainConfig):
-        raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
+        raise ParameterTypeError("config", f"config must be a TrainConfig; got {type(config).__name__}")
     check_choice("architecture", architecture, ARCHITECTURES)
     n = len(task.train)
     if n < 2:

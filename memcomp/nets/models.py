@@ -16,9 +16,11 @@ import torch
 from torch import nn
 
 from memcomp.checks import check_choice, check_int, check_seed
+from memcomp.nets.architectures import ARCHITECTURES
 from memcomp.nets.encoders import ENCODERS, build_encoder
 
-ARCHITECTURES = ("sum", "linear", "two_layer", "cross_channel")
+__all__ = ["ARCHITECTURES", "build_model"]
+
 CHANNELS = 3
 
 

@@ -1,7 +1,11 @@
-"""Training with the square loss, and evaluation.
+"""Training with the square loss.
 
-Loss: (1/B) sum_b (f(x_b) - y_b)^2 on minibatches; :func:`evaluate` reports the same mean
-squared error over a whole split.
+Loss: (1/B) sum_b (f(x_b) - y_b)^2 on minibatches; :func:`memcomp.nets.evaluation.evaluate`
+reports the same mean squared error over a whole split.
+
+Precision: with ``TrainConfig.amp`` on CUDA, the forward pass of a training step runs under
+bfloat16 autocast; the loss is computed in float32, and everything reported after training
+(``TrainResult.train_loss``, every evaluation) runs in float32 without autocast.
 
 Weight decay (our choice): *coupled* L2, i.e. the optimizer's ``weight_decay`` argument,
 which adds ``weight_decay * theta`` to the gradient (for SGD this is gradient descent on
@@ -24,8 +28,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from memcomp.checks import check_choice, check_float, check_int, check_seed
+from memcomp.checks import ParameterTypeError, check_choice, check_float, check_int, check_seed
 from memcomp.config import progress, resolve_device
+from memcomp.nets.evaluation import as_tensors, evaluate, squared_error_mean
+
+__all__ = ["TrainConfig", "TrainResult", "as_tensors", "evaluate", "random_shift", "train_model"]
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("cosine", "constant")
@@ -37,7 +44,10 @@ class TrainConfig:
 
     ``lr_schedule='cosine'`` anneals the learning rate to 0 over the run (helps the
     model fit every training example, rare ones included). ``amp`` uses bfloat16 autocast
-    on CUDA only (ignored on CPU). ``device=None`` means ``$MEMCOMP_DEVICE`` or cpu.
+    in the training step's forward pass on CUDA only (ignored on CPU; evaluation is always
+    float32). ``cudnn_benchmark`` lets cuDNN pick its fastest kernels during this training
+    (CUDA only; off by default, the previous setting is restored afterwards).
+    ``device=None`` means ``$MEMCOMP_DEVICE`` or cpu.
     ``augment_shift=s > 0`` translates each training sample (all three channels together)
     by a random integer offset in [-s, s] pixels per axis, drawn from the same seeded
     generator as the minibatch order (our choice; off by default).
@@ -54,6 +64,7 @@ class TrainConfig:
     momentum: float = 0.9
     amp: bool = True
     augment_shift: int = 0
+    cudnn_benchmark: bool = False
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, low=1, high=100_000)
@@ -68,6 +79,7 @@ class TrainConfig:
         check_float("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
         check_choice("amp", self.amp, (True, False))
         check_int("augment_shift", self.augment_shift, low=0, high=8)
+        check_choice("cudnn_benchmark", self.cudnn_benchmark, (True, False))
 
 
 @dataclass(frozen=True)
@@ -80,28 +92,6 @@ class TrainResult:
     seconds: float
     device: str
     config: TrainConfig = field(repr=False)
-
-
-def as_tensors(split: Any, name: str = "split") -> tuple[torch.Tensor, torch.Tensor]:
-    """(images float32 (N, 3, 28, 28), targets float32 (N,)) from a split with ``tensors()``
-    (e.g. ``DigitSumSplit``) or from an ``(images, targets)`` pair."""
-    if hasattr(split, "tensors"):
-        images, targets = split.tensors()
-    elif isinstance(split, (tuple, list)) and len(split) == 2:
-        images, targets = split
-    else:
-        raise ValueError(f"{name} must be a split with .tensors() or an (images, targets) pair; got {type(split).__name__}")
-    images = torch.as_tensor(images, dtype=torch.float32)
-    targets = torch.as_tensor(targets, dtype=torch.float32)
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"{name} images must have shape (N, 3, H, W); got {tuple(images.shape)}")
-    if targets.shape != (images.shape[0],):
-        raise ValueError(f"{name} targets must have shape ({images.shape[0]},); got {tuple(targets.shape)}")
-    if images.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one sample; got 0")
-    if not (torch.isfinite(images).all() and torch.isfinite(targets).all()):
-        raise ValueError(f"{name} must contain only finite numbers (no nan or inf)")
-    return images, targets
 
 
 def random_shift(x: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
@@ -130,17 +120,55 @@ def _autocast(device: str, amp: bool):
     return torch.autocast("cpu", enabled=False)
 
 
+def uses_mixed_precision(config: TrainConfig, device: str) -> bool:
+    """Whether a training step of ``config`` on ``device`` runs under bfloat16 autocast."""
+    return bool(config.amp) and device == "cuda"
+
+
 def train_model(model: nn.Module, train_split: Any, config: TrainConfig, *, desc: str | None = None) -> TrainResult:
-    """Train ``model`` in place on ``train_split`` with the square loss; see :class:`TrainConfig`."""
+    """Train ``model`` in place on ``train_split`` with the square loss.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps (B, 3, 28, 28) to (B,); moved to the config's device.
+    train_split : DigitSumSplit or (images, targets)
+        The training rows (see :func:`memcomp.nets.evaluation.as_tensors`).
+    config : TrainConfig
+        Optimizer, schedule, epochs, seed and device.
+    desc : str, optional
+        Label of the progress bar.
+
+    Returns
+    -------
+    TrainResult
+        Epoch losses as seen in training and the float32 training MSE afterwards.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` or ``config`` has the wrong type.
+    """
     if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+        raise ParameterTypeError("model", f"model must be a torch.nn.Module; got {type(model).__name__}")
     if not isinstance(config, TrainConfig):
-        raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
+        raise ParameterTypeError("config", f"config must be a TrainConfig; got {type(config).__name__}")
     images, targets = as_tensors(train_split, "train_split")
     device = resolve_device(config.device)
-    start = time.perf_counter()
-    if device == "cuda":
+    benchmark = device == "cuda" and config.cudnn_benchmark
+    before = torch.backends.cudnn.benchmark
+    if benchmark:
         torch.backends.cudnn.benchmark = True
+    try:
+        return _train(model, images, targets, config, device, desc)
+    finally:
+        torch.backends.cudnn.benchmark = before
+
+
+def _train(
+    model: nn.Module, images: torch.Tensor, targets: torch.Tensor, config: TrainConfig, device: str, desc: str | None
+) -> TrainResult:
+    start = time.perf_counter()
     model.to(device)
     images, targets = images.to(device), targets.to(device)
     n = images.shape[0]
@@ -172,35 +200,5 @@ def train_model(model: nn.Module, train_split: Any, config: TrainConfig, *, desc
                 sched.step()
             running += loss.detach() * idx.numel()
         losses.append(float(running) / n)
-    train_loss = _mse(model, images, targets, device, config.amp)
+    train_loss = squared_error_mean(model, images, targets)  # float32, no autocast
     return TrainResult(tuple(losses), train_loss, time.perf_counter() - start, device, config)
-
-
-@torch.no_grad()
-def _mse(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, device: str, amp: bool, batch: int = 1024) -> float:
-    was_training = model.training
-    model.eval()
-    total = torch.zeros((), dtype=torch.float64, device=device)
-    for i in range(0, images.shape[0], batch):
-        x = images[i : i + batch].to(device)
-        with _autocast(device, amp):
-            pred = model(x).float()
-        total += ((pred - targets[i : i + batch].to(device)) ** 2).sum().double()
-    model.train(was_training)
-    return float(total) / images.shape[0]
-
-
-def evaluate(model: nn.Module, split: Any, *, device: str | None = None, amp: bool = True) -> float:
-    """Mean squared error of ``model`` on ``split`` (evaluation mode, no gradients).
-
-    ``device=None`` uses the device the model's parameters are on."""
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    images, targets = as_tensors(split, "split")
-    if device is None:
-        param = next(model.parameters(), None)
-        device = "cpu" if param is None else param.device.type
-    else:
-        device = resolve_device(device)
-    model.to(device)
-    return _mse(model, images, targets, device, amp)
