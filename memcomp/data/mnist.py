@@ -14,12 +14,12 @@ import os
 import struct
 from importlib import resources
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from memcomp.checks import check_choice
-from memcomp.data.download import DownloadError, fetch
+from memcomp.data.download import DEFAULT_TIMEOUT, _fetch
 from memcomp.data.download import cache_dir as default_cache_dir
 
 #: Public homes of the four IDX files, tried in order (yann.lecun.com itself is no longer
@@ -40,6 +40,12 @@ MNIST_SHA256 = {
 }
 
 BUNDLED_FILE = "mnist_subset.npz"
+
+#: How to go on without the network, appended to download errors.
+OFFLINE_HINT = (
+    "To work offline, use the bundled MNIST subset: --source bundled on the command line, "
+    'source="bundled" in Python.'
+)
 
 MnistArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -132,6 +138,13 @@ def load_bundled_mnist() -> MnistArrays:
     return tuple(a.copy() for a in _bundled())  # type: ignore[return-value]
 
 
+def _check_bases(base_url: object) -> tuple[str, ...]:
+    items = (base_url,) if isinstance(base_url, str) else base_url
+    if not isinstance(items, (list, tuple)) or not items or not all(isinstance(b, str) for b in items):
+        raise ValueError(f"base_url must be a URL, a non-empty list of URLs, or None; got {base_url!r}")
+    return tuple(items)
+
+
 def _validate(images: np.ndarray, labels: np.ndarray, name: str) -> None:
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"{name} images must be uint8 (N, 28, 28); got {images.dtype} {images.shape}")
@@ -144,18 +157,39 @@ def _validate(images: np.ndarray, labels: np.ndarray, name: str) -> None:
 def load_mnist(
     source: str = "bundled",
     *,
-    base_url: str | None = None,
+    base_url: str | Sequence[str] | None = None,
     cache_dir: str | os.PathLike | None = None,
     sha256: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> MnistArrays:
     """MNIST as ``(train_images, train_labels, test_images, test_labels)``.
 
-    ``source="bundled"`` (default) returns the packaged subset, offline. ``source="full"``
-    downloads the four standard IDX ``.gz`` files (60,000 + 10,000 images) from
-    ``base_url`` (default: each of :data:`MNIST_MIRRORS` in turn), checks them against
-    ``sha256`` (default :data:`MNIST_SHA256`) and caches them in ``cache_dir``
-    (default ``$MEMCOMP_DATA`` or ``~/.cache/memcomp``) under ``mnist/``.
+    Parameters
+    ----------
+    source : {"bundled", "full"}
+        ``"bundled"`` (default): the packaged subset, offline. ``"full"``: the four standard
+        IDX ``.gz`` files (60,000 + 10,000 images), downloaded once and cached.
+    base_url : str or sequence of str, optional
+        Folder URL(s) holding the four files, tried in order for each file; default
+        :data:`MNIST_MIRRORS`. A mirror that served a file is tried first for the next.
+    cache_dir : str or os.PathLike, optional
+        Cache folder (files go under its ``mnist/``); default ``$MEMCOMP_DATA`` or
+        ``~/.cache/memcomp``.
+    sha256 : mapping of str to str, optional
+        Expected sha256 per file name; default :data:`MNIST_SHA256`.
+    timeout : float
+        Seconds to wait for a connection and for each read.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Images uint8 ``(N, 28, 28)`` (ink 255 on background 0), labels int64 ``(N,)``.
+
+    Raises
+    ------
+    DownloadError
+        (an ``OSError``) if a file cannot be downloaded from any mirror; the message names
+        the file, the addresses tried, and ``--source bundled`` / ``source="bundled"``.
     """
     check_choice("source", source, ("bundled", "full"))
     if source == "bundled":
@@ -164,25 +198,16 @@ def load_mnist(
     missing = sorted(set(MNIST_SHA256) - set(hashes))
     if missing:
         raise ValueError(f"sha256 must give a hash for each of {sorted(MNIST_SHA256)}; missing {missing}")
-    if base_url is not None and not isinstance(base_url, str):
-        raise ValueError(f"base_url must be a string URL or None; got {base_url!r}")
-    bases = MNIST_MIRRORS if base_url is None else (base_url,)
+    bases = list(MNIST_MIRRORS if base_url is None else _check_bases(base_url))
     folder = (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()) / "mnist"
 
     paths = {}
-    for name, digest in hashes.items():
-        errors = []
-        for base in bases:
-            url = base.rstrip("/") + "/" + name
-            try:
-                paths[name] = fetch(url, digest, folder, name, timeout=timeout)
-                break
-            except DownloadError as exc:
-                errors.append(exc)
-        else:
-            if len(errors) == 1:
-                raise errors[0]
-            raise DownloadError("every MNIST mirror failed:\n" + "\n".join(f"- {e}" for e in errors)) from errors[-1]
+    for name in MNIST_SHA256:
+        urls = [base.rstrip("/") + "/" + name for base in bases]
+        paths[name], used = _fetch(urls, hashes[name], folder, name, timeout=timeout, offline_hint=OFFLINE_HINT)
+        if used is not None:  # the mirror that served this file is tried first for the next
+            first = bases[urls.index(used)]
+            bases = [first] + [b for b in bases if b != first]
 
     train_images = read_idx(paths["train-images-idx3-ubyte.gz"])
     train_labels = read_idx(paths["train-labels-idx1-ubyte.gz"]).astype(np.int64)

@@ -7,7 +7,7 @@ The official archives live in the ``python/`` folder of https://github.com/brend
 
 Pictures are turned into MNIST-like digits: inverted (white ink on black), strokes thickened
 with a disk of radius :data:`DILATE_RADIUS` pixels (Omniglot lines are thin; without this a
-character shrunk to 20 pixels is a faint trace), then :func:`memcomp.data.symbols.mnist_frame`.
+character shrunk to 20 pixels is a faint trace), then :func:`memcomp.data.framing.mnist_frame`.
 """
 
 from __future__ import annotations
@@ -16,19 +16,31 @@ import io
 import os
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from memcomp.checks import check_choice, check_float, check_int, check_seed
 from memcomp.data.download import cache_dir as default_cache_dir
 from memcomp.data.download import fetch
-from memcomp.data.symbols import mnist_frame
+from memcomp.data.framing import mnist_frame
 
 OMNIGLOT_BASE_URL = "https://github.com/brendenlake/omniglot/raw/master/python/"
+#: Addresses of the archives' folder, tried in order (GitHub's page link and its raw host).
+OMNIGLOT_MIRRORS = (
+    OMNIGLOT_BASE_URL,
+    "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/",
+)
 
-#: archive -> sha256 of the zip, as recorded by TensorFlow Datasets
-#: (tensorflow_datasets/url_checksums/omniglot.txt; sizes 6,462,886 and 9,464,212 bytes).
-#: Not re-checked by us: this project's machines cannot reach GitHub.
+#: How to go on without the network, appended to download errors.
+OFFLINE_HINT = (
+    "To work offline, use the rendered symbols: --symbols rendered on the command line, "
+    'kind="rendered" in Python.'
+)
+
+#: archive -> sha256 of the zip, as recorded by the TensorFlow Datasets project (its URL
+#: checksums for Omniglot; sizes 6,462,886 and 9,464,212 bytes). Not re-checked by us: this
+#: project's machines cannot reach GitHub (provenance in memcomp/data/SOURCES.md).
 OMNIGLOT_SHA256 = {
     "images_evaluation": "1f61a8f3366785b057fc117d9228e78a16e3d976c8953b2a10fcc74cf0609cee",
     "images_background": "ad41ab679c8b5d90b271ef46be6987cc81211774a695c29dcc5367b2b26ee640",
@@ -40,19 +52,46 @@ DILATE_RADIUS = 1  # chosen on synthetic 2-pixel strokes (MNIST-like ink); not t
 def fetch_omniglot(
     archive: str = "images_evaluation",
     *,
-    base_url: str = OMNIGLOT_BASE_URL,
+    base_url: str | Sequence[str] | None = None,
     sha256: str | None = None,
     cache_dir: str | os.PathLike | None = None,
     timeout: float = 60.0,
 ) -> Path:
-    """Download (once; sha256-checked, cached under ``omniglot/``) an Omniglot archive."""
+    """Download (once; sha256-checked, cached under ``omniglot/``) an Omniglot archive.
+
+    Parameters
+    ----------
+    archive : {"images_evaluation", "images_background"}
+        Which archive.
+    base_url : str or sequence of str, optional
+        Folder URL(s) holding ``<archive>.zip``, tried in order; default
+        :data:`OMNIGLOT_MIRRORS`.
+    sha256 : str, optional
+        Expected sha256 of the zip; default from :data:`OMNIGLOT_SHA256`.
+    cache_dir : str or os.PathLike, optional
+        Cache folder; default ``$MEMCOMP_DATA`` or ``~/.cache/memcomp``.
+    timeout : float
+        Seconds to wait for a connection and for each read.
+
+    Returns
+    -------
+    pathlib.Path
+        The cached zip.
+
+    Raises
+    ------
+    memcomp.data.DownloadError
+        If no address gives the archive (an ``OSError``; the message says how to go on
+        offline with the rendered symbols).
+    """
     check_choice("archive", archive, tuple(OMNIGLOT_SHA256))
-    if not isinstance(base_url, str):
-        raise ValueError(f"base_url must be a string URL; got {base_url!r}")
+    bases = (base_url,) if isinstance(base_url, str) else OMNIGLOT_MIRRORS if base_url is None else base_url
+    if not isinstance(bases, (list, tuple)) or not bases or not all(isinstance(b, str) for b in bases):
+        raise ValueError(f"base_url must be a URL, a non-empty list of URLs, or None; got {base_url!r}")
     folder = (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()) / "omniglot"
     digest = OMNIGLOT_SHA256[archive] if sha256 is None else sha256
-    url = base_url.rstrip("/") + f"/{archive}.zip"
-    return fetch(url, digest, folder, f"{archive}.zip", timeout=timeout)
+    urls = [b.rstrip("/") + f"/{archive}.zip" for b in bases]
+    return fetch(urls, digest, folder, f"{archive}.zip", timeout=timeout, offline_hint=OFFLINE_HINT)
 
 
 def index_archive(archive: zipfile.ZipFile) -> dict[tuple[str, str], list[str]]:
@@ -98,7 +137,7 @@ def omniglot_symbols(
     seed: int = 0,
     archive: str = "images_evaluation",
     path: str | os.PathLike | None = None,
-    base_url: str = OMNIGLOT_BASE_URL,
+    base_url: str | Sequence[str] | None = None,
     sha256: str | None = None,
     cache_dir: str | os.PathLike | None = None,
     timeout: float = 60.0,

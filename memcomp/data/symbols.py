@@ -3,22 +3,25 @@
 The paper mixes ten Omniglot characters (one image each) into the digit-sum task. Omniglot
 does not ship with any package here, so the default symbols are letters from less familiar
 scripts, rendered offline from the DejaVu Sans font that matplotlib ships (deterministic;
-regular weight, whose strokes after the MNIST recipe carry about as much ink as MNIST's). ``rare_symbols(kind="omniglot")`` switches to real Omniglot characters
-(downloaded, see :mod:`memcomp.data.omniglot`).
+regular weight, whose strokes after the MNIST recipe carry about as much ink as MNIST's;
+:func:`font_path` says where the font is found). ``rare_symbols(kind="omniglot")`` switches
+to real Omniglot characters (downloaded, see :mod:`memcomp.data.omniglot`).
 
-Every symbol goes through the MNIST recipe (:func:`mnist_frame`): crop to the ink, scale the
-longer side to 20 pixels with area averaging, and place the result in a 28x28 frame with its
-centre of mass at the centre. White ink on black, uint8.
+Every symbol goes through the MNIST recipe (:func:`memcomp.data.framing.mnist_frame`): crop
+to the ink, scale the longer side to 20 pixels with area averaging, and place the result in
+a 28x28 frame with its centre of mass at the centre. White ink on black, uint8.
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from memcomp.checks import check_choice, check_int, check_seed
+from memcomp.data.framing import mnist_frame
+from memcomp.data.omniglot import omniglot_symbols
 
 #: (code point, name): one letter from each of ten scripts, chosen to look unlike the digits
 #: and unlike each other. Label i is the i-th entry.
@@ -40,55 +43,72 @@ _RENDER_SIZE = 112  # pixels of the high-resolution drawing (4x the MNIST frame)
 _STROKE = 0.0  # extra outline width (pixels of the high-resolution drawing) of variant 0
 
 
-def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) matrix averaging input pixels over each output pixel's span."""
-    edges = np.linspace(0.0, n_in, n_out + 1)
-    left, right = edges[:-1, None], edges[1:, None]
-    j = np.arange(n_in)[None, :]
-    overlap = np.clip(np.minimum(right, j + 1) - np.maximum(left, j), 0.0, None)
-    return overlap / overlap.sum(axis=1, keepdims=True)
+class FontNotFoundError(FileNotFoundError):
+    """matplotlib's DejaVu Sans font (``DejaVuSans.ttf``) could not be found."""
 
 
-def mnist_frame(ink: np.ndarray, *, box: int = 20, size: int = 28) -> np.ndarray:
-    """Put a drawing into an MNIST-style frame.
+@lru_cache(maxsize=1)
+def font_path() -> Path:
+    """The ``DejaVuSans.ttf`` file the symbols are rendered from.
 
-    ``ink`` is a 2-D array, larger = more ink (any scale). The ink's bounding box is padded to
-    a square, resampled to ``box`` x ``box`` by area averaging, and pasted into a
-    ``size`` x ``size`` black frame so that its centre of mass sits at the frame centre.
-    Returns uint8 with the brightest pixel at 255.
+    Looked up in matplotlib's own data folder (``matplotlib.get_data_path()``, where
+    matplotlib's wheels keep it), then through matplotlib's font manager (Debian's and other
+    distributions' matplotlib use the system's DejaVu fonts instead).
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the font file.
+
+    Raises
+    ------
+    FontNotFoundError
+        If neither lookup finds a regular-weight DejaVu Sans (``DejaVuSans.ttf``).
     """
-    ink = np.asarray(ink, dtype=np.float64)
-    if ink.ndim != 2 or not np.all(np.isfinite(ink)):
-        raise ValueError(f"ink must be a finite 2-D array; got shape {ink.shape}")
-    ink = np.clip(ink - ink.min(), 0.0, None)
-    if ink.max() <= 0:
-        raise ValueError("ink must contain some ink (the array is constant)")
-    rows, cols = np.flatnonzero(ink.max(axis=1) > 0), np.flatnonzero(ink.max(axis=0) > 0)
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    side = max(crop.shape)
-    square = np.zeros((side, side))
-    r0, c0 = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
-    square[r0 : r0 + crop.shape[0], c0 : c0 + crop.shape[1]] = crop
-    small = _area_matrix(side, box) @ square @ _area_matrix(side, box).T
-
-    pad = size + box  # a large canvas, then a size x size window around the centre of mass
-    canvas = np.zeros((pad, pad))
-    off = (pad - box) // 2
-    canvas[off : off + box, off : off + box] = small
-    total = canvas.sum()
-    grid = np.arange(pad)
-    com_r = (canvas.sum(axis=1) @ grid) / total
-    com_c = (canvas.sum(axis=0) @ grid) / total
-    top = int(np.clip(np.round(com_r - (size - 1) / 2), 0, pad - size))
-    left = int(np.clip(np.round(com_c - (size - 1) / 2), 0, pad - size))
-    out = canvas[top : top + size, left : left + size]
-    return np.round(255.0 * out / out.max()).astype(np.uint8)
-
-
-def _font_path() -> str:
     import matplotlib
+    from matplotlib import font_manager
 
-    return os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf", FONT_FILE)
+    bundled = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / FONT_FILE
+    if bundled.is_file():
+        return bundled
+    try:
+        found = font_manager.findfont(
+            font_manager.FontProperties(family="DejaVu Sans", style="normal", weight="normal"),
+            fallback_to_default=False,
+        )
+    except ValueError:
+        found = None
+    if found and Path(found).name == FONT_FILE and Path(found).is_file():
+        return Path(found)
+    raise FontNotFoundError(
+        f"the rendered symbols need the font {FONT_FILE} (DejaVu Sans), which matplotlib "
+        f"{matplotlib.__version__} ships: not found in {bundled.parent} nor through "
+        f"matplotlib's font manager (it gave {found or 'nothing'}). Install the DejaVu fonts "
+        "(e.g. the fonts-dejavu-core package) or matplotlib from PyPI, or use "
+        "rare_symbols(kind='omniglot') (--symbols omniglot)"
+    )
+
+
+def rendering_info() -> dict[str, str]:
+    """What the rendered symbols depend on: font file and its sha256, matplotlib, FreeType.
+
+    Returns
+    -------
+    dict of str to str
+        Keys ``font``, ``font_sha256``, ``matplotlib``, ``freetype``.
+    """
+    import hashlib
+
+    import matplotlib
+    from matplotlib import ft2font
+
+    path = font_path()
+    return {
+        "font": str(path),
+        "font_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "matplotlib": matplotlib.__version__,
+        "freetype": str(getattr(ft2font, "__freetype_version__", "unknown")),
+    }
 
 
 @lru_cache(maxsize=64)
@@ -101,7 +121,7 @@ def _render_hires(code: int, rotate: float, shear: float, stretch: float, stroke
     from matplotlib.textpath import TextPath
     from matplotlib.transforms import Affine2D
 
-    path = TextPath((0, 0), chr(code), size=100, prop=FontProperties(fname=_font_path()))
+    path = TextPath((0, 0), chr(code), size=100, prop=FontProperties(fname=font_path()))
     if len(path.vertices) == 0:
         raise ValueError(f"the font {FONT_FILE} has no outline for U+{code:04X}")
     lo, hi = path.vertices.min(axis=0), path.vertices.max(axis=0)
@@ -166,8 +186,6 @@ def rare_symbols(
     images_per_symbol = check_int("images_per_symbol", images_per_symbol, low=1, high=20)
     seed = check_seed("seed", seed)
     if kind == "omniglot":
-        from memcomp.data.omniglot import omniglot_symbols
-
         return omniglot_symbols(images_per_symbol=images_per_symbol, seed=seed, **omniglot_options)
     if omniglot_options:
         raise ValueError(f"options {sorted(omniglot_options)} apply only to kind='omniglot'")
