@@ -46,7 +46,17 @@ def list_experiments() -> str:
     return "\n".join(lines)
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 done, 2 bad input or an OS error).
+
+    Bad input (a ``ValueError``: a flag out of range, an unwritable ``--out``) and any
+    ``OSError`` (a failed download, a full disk) print one line, ``memcomp: error: ...``,
+    to stderr, without a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -59,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             set_threads()  # $MEMCOMP_THREADS or every core, fixed before any work
             payload = load(args.experiment).run_from_args(args)
-        except ValueError as exc:
-            print(f"memcomp: error: {exc}", file=sys.stderr)
+        except (ValueError, OSError) as exc:
+            print(f"memcomp: error: {_one_line(exc)}", file=sys.stderr)
             return 2
         print(f"{args.experiment}: finished in {payload.get('seconds', float('nan')):.1f} s")
         return 0

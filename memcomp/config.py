@@ -16,7 +16,7 @@ from typing import Iterable, TypeVar
 
 import numpy as np
 
-from memcomp.checks import check_choice, check_int, check_seed
+from memcomp.checks import ParameterError, check_choice, check_int, check_seed
 
 SCALES = ("fast", "paper")
 DEVICES = ("cpu", "cuda", "auto")
@@ -66,18 +66,46 @@ def progress(iterable: Iterable[T], *, desc: str | None = None, total: int | Non
     return tqdm(iterable, desc=desc, total=total, leave=leave)
 
 
+def threads_from_env() -> int:
+    """``$MEMCOMP_THREADS`` as a positive integer, or the number of cores when it is unset.
+
+    Raises
+    ------
+    ValueError
+        If ``MEMCOMP_THREADS`` is set to anything but an integer in [1, 1024].
+    """
+    env = os.environ.get("MEMCOMP_THREADS", "").strip()
+    if not env:
+        return os.cpu_count() or 1
+    try:
+        n = int(env)
+    except ValueError:
+        raise ParameterError(
+            "MEMCOMP_THREADS", f"MEMCOMP_THREADS must be an integer in [1, 1024] (torch threads); got {env!r}"
+        ) from None
+    return check_int("MEMCOMP_THREADS", n, low=1, high=1024)
+
+
 def set_threads(n: int | None = None) -> None:
     """Fix torch's thread counts to ``n`` (default ``$MEMCOMP_THREADS`` or the number of cores).
 
     Two processes that each use every core can run many times slower than one: fix this
     explicitly. (numpy's BLAS threads follow ``OMP_NUM_THREADS``, read when numpy starts.)
+    Nothing in memcomp calls this at import; the command line calls it before a run.
+
+    Parameters
+    ----------
+    n : int, optional
+        Threads, 1 to 1024.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` or ``$MEMCOMP_THREADS`` is not an integer in [1, 1024].
     """
+    n = threads_from_env() if n is None else check_int("threads", n, low=1, high=1024)
     import torch
 
-    if n is None:
-        env = os.environ.get("MEMCOMP_THREADS")
-        n = int(env) if env else (os.cpu_count() or 1)
-    n = check_int("threads", n, low=1, high=1024)
     torch.set_num_threads(n)
     try:
         torch.set_num_interop_threads(n)

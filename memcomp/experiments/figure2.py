@@ -15,124 +15,140 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from memcomp.checks import check_int
-from memcomp.config import progress, resolve_device, resolve_scale, set_threads
-from memcomp.experiments.neural_config import add_network_arguments, check_network_fields, network_overrides, parse_numbers
+from memcomp.checks import ParameterError, ParameterTypeError, check_float, check_int
+from memcomp.config import progress, resolve_device, resolve_scale
+from memcomp.experiments.neural_config import (
+    NeuralConfig,
+    add_network_arguments,
+    flag_names,
+    network_overrides,
+    parse_numbers,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from memcomp.nets.train import TrainConfig
 
 DESCRIPTION = "Figure 2: sum of three MNIST digits; composing vs cross-channel models as 9 gets rarer"
 
 
-@dataclass(frozen=True)
-class Figure2Config:
-    """Everything that defines one Figure 2 run."""
+@dataclass(frozen=True, kw_only=True)
+class Figure2Config(NeuralConfig):
+    """Everything that defines one Figure 2 run: the shared :class:`NeuralConfig` plus
 
-    scale: str
-    architectures: tuple[str, ...]
-    encoder: str
-    feature_dim: int
-    width: int | None
-    n_train: int
+    Parameters
+    ----------
+    n_test : int
+        Rows of each test set (in-distribution and OOD).
+    nines : tuple of int
+        Numbers of 9s in training, one task per value (0 to 3 * n_train).
+    weight_decay : float
+        Coupled L2 coefficient of every run (>= 0).
+    """
+
     n_test: int
-    zipf_exponent: float
     nines: tuple[int, ...]
-    seeds: int
-    seed: int
-    epochs: int
-    batch_size: int
-    lr: float
-    weight_decay: float
-    augment_shift: int
-    source: str
-    device: str | None = None
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        check_network_fields(self, self.architectures)
-        check_int("n_train", self.n_train, low=1, high=10_000_000)
+        super().__post_init__()
         check_int("n_test", self.n_test, low=1, high=10_000_000)
-        if not self.nines:
-            raise ValueError("nines must hold at least one number of 9s; got ()")
+        if not isinstance(self.nines, tuple) or not self.nines:
+            raise ParameterError("nines", f"nines must be a non-empty tuple of numbers of 9s; got {self.nines!r}")
         for m in self.nines:
             check_int("nines", m, low=0, high=3 * self.n_train)
-        self.train_config(0)  # validates epochs, batch_size, lr, weight_decay, augment_shift
+        check_float("weight_decay", self.weight_decay, low=0.0, high=1000.0)
 
-    def train_config(self, seed: int):
-        from memcomp.nets.train import TrainConfig
-
-        return TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            optimizer="adam",
-            seed=seed,
-            device=self.device,
-            augment_shift=self.augment_shift,
-        )
-
-
-ALL_ARCHITECTURES = ("sum", "linear", "two_layer", "cross_channel")
+    def train_config(self, seed: int, weight_decay: float | None = None) -> TrainConfig:
+        """The :class:`memcomp.nets.TrainConfig` of one run (default: this config's weight decay)."""
+        return super().train_config(seed, self.weight_decay if weight_decay is None else weight_decay)
 
 
 def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
-    """The preset for ``scale`` (``fast``: small CNN on a CPU; ``paper``: ResNet-18,
-    32,000 samples, a GPU), with any field replaced by ``overrides``."""
+    """The preset for ``scale``, with any field replaced by ``overrides``.
+
+    ``fast`` (a CPU): the small CNN (LayerNorm, width 16, 64 features), 3,000 training rows,
+    60, 150 and 400 nines, 20 epochs, 2 seeds. ``paper`` (a GPU) differs only where written
+    below: ResNet-18 with 512 features, 32,000 rows, 10, 100 and 1,000 nines.
+
+    Parameters
+    ----------
+    scale : {"fast", "paper"}, optional
+        Default ``$MEMCOMP_SCALE`` or ``fast``.
+    **overrides
+        Fields of :class:`Figure2Config`.
+
+    Raises
+    ------
+    ValueError
+        Naming the field, when a value is out of range.
+    """
     scale = resolve_scale(scale)
+    from memcomp.nets.architectures import ARCHITECTURES
+
+    fast = Figure2Config(
+        scale="fast",
+        architectures=ARCHITECTURES,
+        encoder="small_cnn",
+        feature_dim=64,
+        width=16,
+        n_train=3000,
+        n_test=1000,
+        zipf_exponent=2.0,
+        nines=(60, 150, 400),
+        seeds=2,
+        seed=0,
+        epochs=20,
+        batch_size=64,
+        lr=3e-3,
+        weight_decay=0.0,
+    )
     if scale == "fast":
-        base = Figure2Config(
-            scale="fast",
-            architectures=ALL_ARCHITECTURES,
-            encoder="small_cnn",
-            feature_dim=64,
-            width=16,
-            n_train=3000,
-            n_test=1000,
-            zipf_exponent=2.0,
-            nines=(60, 150, 400),
-            seeds=2,
-            seed=0,
-            epochs=20,
-            batch_size=64,
-            lr=3e-3,
-            weight_decay=0.0,
-            augment_shift=0,
-            source="bundled",
-        )
+        base = fast
     else:
-        base = Figure2Config(
+        base = replace(
+            fast,
             scale="paper",
-            architectures=ALL_ARCHITECTURES,
             encoder="resnet18",
             feature_dim=512,
             width=None,
             n_train=32_000,
             n_test=2000,
-            zipf_exponent=2.0,
             nines=(10, 100, 1000),
-            seeds=2,
-            seed=0,
-            epochs=20,
             batch_size=256,
             lr=2e-3,
-            weight_decay=0.0,
-            augment_shift=0,
-            source="bundled",
         )
     return replace(base, **overrides) if overrides else base
 
 
 def run_figure2(config: Figure2Config) -> dict[str, Any]:
-    """Train every architecture on every rarity setting and seed; return the JSON payload
-    ``{"experiment", "config", "device", "seconds", "records"}`` (one record per run)."""
+    """Train every architecture on every rarity setting and seed.
+
+    Parameters
+    ----------
+    config : Figure2Config
+        See :func:`figure2_config`.
+
+    Returns
+    -------
+    dict
+        The JSON payload ``{"experiment", "config", "device", "environment", "seconds",
+        "records"}``, one record per (seed, nines, architecture).
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is not a :class:`Figure2Config`.
+    """
     if not isinstance(config, Figure2Config):
-        raise ValueError(f"config must be a Figure2Config; got {type(config).__name__}")
+        raise ParameterTypeError("config", f"config must be a Figure2Config; got {type(config).__name__}")
     from memcomp.data.digitsum import build_digit_sum
-    from memcomp.nets.models import build_model
-    from memcomp.nets.train import evaluate, train_model
+    from memcomp.nets.evaluation import evaluate
+    from memcomp.nets.train import train_model
+    from memcomp.results import environment
 
     device = resolve_device(config.device)
     start = time.perf_counter()
@@ -150,7 +166,7 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
         )
         nine_rows = np.flatnonzero((task.train.digits == 9).any(axis=1))
         for arch in config.architectures:
-            model = build_model(arch, config.encoder, config.feature_dim, width=config.width, seed=seed)
+            model = config.build_model(arch, seed)
             result = train_model(model, task.train, replace(config.train_config(seed), device=device), desc=f"{arch}, {nines} nines")
             records.append(
                 {
@@ -171,28 +187,33 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
         "experiment": "figure2",
         "config": asdict(config),
         "device": device,
+        "environment": environment(device, mixed_precision=config.mixed_precision(device)),
         "seconds": time.perf_counter() - start,
         "records": records,
     }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``memcomp reproduce figure2``."""
     add_network_arguments(parser, test_size_help="override the preset's number of test samples")
     parser.add_argument("--nines", type=str, default=None, help="comma-separated numbers of 9s in training, e.g. 10,30,100")
 
 
 def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Entry point of ``memcomp reproduce figure2``: writes ``figure2.json`` and ``figure2.png``."""
-    nines = parse_numbers("nines", args.nines, int, "10,30,100")
-    overrides = network_overrides(args, test_size_field="n_test", nines=nines)
-    config = figure2_config(args.scale, **overrides)
-    resolve_device(config.device)  # fail early on cuda without a GPU
-    set_threads()  # $MEMCOMP_THREADS or the number of cores
+    """Entry point of ``memcomp reproduce figure2``: writes ``figure2.json`` and ``figure2.png``.
+
+    The configuration and the output folder are checked before any training.
+    """
+    from memcomp.results import prepare_out, write_json, write_png
+
+    with flag_names():
+        nines = parse_numbers("nines", args.nines, int, "10,30,100")
+        config = figure2_config(args.scale, **network_overrides(args, test_size_field="n_test", nines=nines))
+        resolve_device(config.device)  # fail early on cuda without a GPU
+    out = prepare_out(args.out)
     payload = run_figure2(config)
     from memcomp.neural_plots import plot_figure2
-    from memcomp.results import write_json, write_png
 
-    out = Path(args.out)
     write_json(out / "figure2.json", payload)
     write_png(out / "figure2.png", plot_figure2(payload))
     return payload
