@@ -133,14 +133,14 @@ def test_exception_mid_write_leaves_no_partial_file(http_server, data_cache, mon
         seen_partial.extend(p for p in files_in(data_cache) if p.endswith(".part"))
         raise failure  # ... then the process is interrupted or the disk fills up
 
+    original = download.progress
     monkeypatch.setattr(download, "progress", failing_progress)
     with pytest.raises(type(failure)) as info:
         fetch(f"{http_server.url}/big.bin", sha(PAYLOAD))
     assert info.value is failure  # not disguised as a network error
     assert len(seen_partial) == 1  # a partial file did exist ...
     assert files_in(data_cache) == []  # ... and is gone
-    monkeypatch.undo()
-    monkeypatch.setenv("MEMCOMP_DATA", str(data_cache))
+    monkeypatch.setattr(download, "progress", original)
     assert fetch(f"{http_server.url}/big.bin", sha(PAYLOAD)).read_bytes() == PAYLOAD
 
 

@@ -211,9 +211,9 @@ def _fetch(
     tried = "; ".join(f"{url} ({reason})" for url, reason in attempts)
     hint = offline_hint or "Check the network connection and the address."
     message = (
-        f"could not download {filename}: tried {tried}. Nothing was kept in {folder}. "
-        f"{hint} On a machine without access, a copy of {filename} with sha256 {sha256} "
-        f"placed at {target} is used as it is."
+        f"could not download {filename}: tried {tried}. No part of it was kept in {folder}. "
+        f"{hint} Without network access, a copy of {filename} with sha256 {sha256} placed "
+        f"at {target} is used as it is."
     )
     error = ChecksumError if all_checksum else DownloadError
     raise error(message, filename=filename, attempts=attempts)
