@@ -10,11 +10,13 @@ export MEMCOMP_THREADS ?= 2
 # torch's threads (or another process) for 2 cores can run ten times slower.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book test unit notebooks html-check browser install clean help
+.PHONY: book book-exec test unit notebooks html-check browser install clean help
 
 help:
-	@echo "make book   build the HTML book into _build/html (executes chapters, cached)"
-	@echo "make test   unit tests, nbval on every chapter, a zero-warning build, browser test"
+	@echo "make book       build the HTML book into _build/html from the chapters' stored outputs"
+	@echo "make book-exec  the same after re-executing every chapter (Jupyter Book's cache; the"
+	@echo "                neural chapters train for about 20 minutes on 2 cores the first time)"
+	@echo "make test       unit tests, nbval on every chapter, a zero-warning build, browser test"
 
 install: $(STAMP)
 
@@ -23,8 +25,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+# The chapters are stored with their outputs (`make test` checks that they reproduce), so
+# the book renders them as stored: _config.yml sets execute_notebooks: "off".
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build --keep-going .
+	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
+
+# A copy of _config.yml that executes through the cache (_build/.jupyter_cache): a chapter
+# runs again only when its code changed. Paths in the copy are made absolute.
+book-exec: $(STAMP)
+	@mkdir -p _build
+	sed -e 's/execute_notebooks: "off"/execute_notebooks: cache/' -e 's#memcomp_book: book/_ext#memcomp_book: $(CURDIR)/book/_ext#' _config.yml > _build/_config_exec.yml
+	@grep -q '^  execute_notebooks: cache$$' _build/_config_exec.yml || { echo "book-exec: _config.yml has no execute_notebooks: \"off\" to switch"; exit 1; }
+	$(VENV)/bin/jupyter-book build --keep-going --config _build/_config_exec.yml .
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
 test: unit notebooks html-check browser
@@ -38,10 +51,11 @@ notebooks: $(STAMP)
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg book -q
 
 # nbval has just re-executed every chapter and matched its stored outputs, so this
-# build renders the stored outputs instead of executing everything a second time.
+# build renders the stored outputs (as `make book` does), with warnings as errors.
 html-check: $(STAMP)
 	@mkdir -p _build
-	sed -e 's/execute_notebooks: cache/execute_notebooks: "off"/' -e 's#memcomp_book: book/_ext#memcomp_book: $(CURDIR)/book/_ext#' _config.yml > _build/_config_test.yml
+	sed -e 's#memcomp_book: book/_ext#memcomp_book: $(CURDIR)/book/_ext#' _config.yml > _build/_config_test.yml
+	@grep -q '^  execute_notebooks: "off"$$' _build/_config_test.yml || { echo "html-check: _config.yml must set execute_notebooks: \"off\""; exit 1; }
 	$(VENV)/bin/jupyter-book build -W --keep-going --config _build/_config_test.yml .
 
 browser: $(STAMP)

@@ -51,7 +51,7 @@ def _band(ax: Any, x: np.ndarray, mean: np.ndarray, std: np.ndarray, log: bool, 
 
 
 def plot_figure1(result: Any, theory: bool = True) -> Figure:
-    """Figure 1 from a ``figure1`` payload (or :class:`memcomp.linear.sweep.SweepResult`).
+    """Figure 1 from a ``figure1`` payload (or :class:`memcomp.experiments.figure1.SweepResult`).
 
     Panels against alpha, one curve per sigma with +-1 std bands over runs: head error,
     error on tail features seen once, in-distribution and OOD test loss, recovered fraction;

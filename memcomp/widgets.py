@@ -65,6 +65,7 @@ def simulate_linear(n: int, d: int, s: float, alpha: float, sigma: float, lam: f
         feature_groups,
         mean_ood_loss,
         min_norm_solution,
+        ood_set_exists,
         population_loss,
         recovered_features,
         sample_problem,
@@ -78,9 +79,11 @@ def simulate_linear(n: int, d: int, s: float, alpha: float, sigma: float, lam: f
     beta = _fit(prob.X, prob.targets(sigma), lam)
     beta0 = min_norm_solution(prob.X, prob.targets(0.0))
     candidates = recovered_features(beta0, model.beta_star, prob.X, model.k)
-    try:
-        ood = mean_ood_loss(beta, model.beta_star, model.p, prob.X, model.k, rng=seed + 1, n_sets=n_sets, candidates=candidates)
-    except ValueError:  # fewer than two recovered once-seen features in distinct rows
+    if ood_set_exists(prob.X, model.k, t=2, candidates=candidates):
+        ood = mean_ood_loss(
+            beta, model.beta_star, model.p, prob.X, model.k, rng=seed + 1, n_sets=n_sets, candidates=candidates
+        )
+    else:  # fewer than two recovered once-seen features in distinct rows: no OOD set to test
         ood = float("nan")
     return {
         "model": model,

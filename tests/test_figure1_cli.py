@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from memcomp.cli import main
-from memcomp.linear.sweep import METRICS, Figure1Config
+from memcomp.experiments.figure1 import Figure1Config
+from memcomp.linear.sweep import METRICS
 from memcomp.results import read_json
 
 TINY = ["--n", "200", "--d", "1000", "--runs", "2", "--alphas", "1.5,2.5", "--noise-sigmas", "0,0.1"]
@@ -73,7 +74,7 @@ def test_out_must_be_a_directory(tmp_path, capsys):
 def test_plot_figure1_takes_a_sweep_result_and_rejects_other_things():
     from matplotlib.figure import Figure
 
-    from memcomp.linear.sweep import run_figure1
+    from memcomp.experiments.figure1 import run_figure1
     from memcomp.plots import plot_figure1
 
     res = run_figure1(Figure1Config(n=200, d=1000, alphas=(1.5, 2.5), noise_sigmas=(0.0, 0.1), runs=2))

@@ -59,6 +59,30 @@ def test_simulate_linear_is_deterministic_and_min_norm_recovers_at_fast_decay():
     assert a["ood_loss"] == pytest.approx(a["id_loss"], rel=1e-9)
 
 
+def test_simulate_linear_gives_nan_only_when_no_ood_set_exists():
+    from memcomp.linear import ood_set_exists, recovered_features
+
+    # n = 30 rows over 60 features at alpha = 1: no two recovered once-seen features in distinct rows
+    run = widgets.simulate_linear(30, 60, 5.0, 1.0, 0.0, 0.0, seed=0)
+    assert np.isnan(run["ood_loss"]) and np.isfinite(run["id_loss"])
+    beta0, model = run["beta"], run["model"]  # lam = sigma = 0: beta is the noiseless solution
+    cands = recovered_features(beta0, model.beta_star, run["X"], model.k)
+    assert not ood_set_exists(run["X"], model.k, candidates=cands)
+    ok = widgets.simulate_linear(100, 200, 5.0, 3.0, 0.0, 0.0, seed=0)
+    assert np.isfinite(ok["ood_loss"])
+
+
+def test_simulate_linear_does_not_turn_unrelated_errors_into_nan(monkeypatch):
+    import memcomp.linear
+
+    def broken(*args, **kwargs):
+        raise ValueError("beta must have 200 entries")  # a bug, not a missing OOD set
+
+    monkeypatch.setattr(memcomp.linear, "mean_ood_loss", broken)
+    with pytest.raises(ValueError, match="beta must have"):
+        widgets.simulate_linear(100, 200, 5.0, 3.0, 0.0, 0.0, seed=0)
+
+
 def test_ideal_memorizer_loss_formula():
     p = np.array([0.5, 0.1, 0.0])
     b = np.array([1.0, 2.0, 3.0])

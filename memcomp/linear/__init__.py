@@ -29,7 +29,8 @@ Metrics (:mod:`memcomp.linear.metrics`)
     ``population_loss``, ``ood_loss``, ``sample_test_set``, ``monte_carlo_loss``,
     ``feature_counts``, ``feature_groups`` -> ``FeatureGroups``, ``feature_errors``,
     ``structure_stats`` -> ``StructureStats``, ``recovered_features``,
-    ``recovered_fraction``, ``compositional_features``, ``mean_ood_loss``.
+    ``recovered_fraction``, ``compositional_features``, ``ood_set_exists``,
+    ``mean_ood_loss``.
 Theory (:mod:`memcomp.linear.theory`)
     ``tail_mass``, ``predicted_unrecovered_fraction``, ``predicted_loss_rate``,
     ``predicted_noisy_loss``, ``prob_head_only_row``, ``prob_at_most_one_tail``,
@@ -70,6 +71,7 @@ from memcomp.linear.metrics import (
     mean_ood_loss,
     monte_carlo_loss,
     ood_loss,
+    ood_set_exists,
     population_loss,
     recovered_features,
     recovered_fraction,
@@ -130,6 +132,7 @@ __all__ = [
     "mean_ood_loss",
     "monte_carlo_loss",
     "ood_loss",
+    "ood_set_exists",
     "population_loss",
     "recovered_features",
     "recovered_fraction",

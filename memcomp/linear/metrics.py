@@ -279,6 +279,31 @@ def compositional_features(
     return _draw_set(once, rows, t, rng)
 
 
+def ood_set_exists(X: Any, k: int, *, t: int = 2, candidates: Any = None) -> bool:
+    """Whether :func:`compositional_features` can draw a set F of ``t`` features.
+
+    Parameters
+    ----------
+    X : sparse or dense (n, d) design
+    k : int
+        Head size; F holds tail features only.
+    t : int
+        Size of F.
+    candidates : array of feature indices, optional
+        Restrict F to these features (as in :func:`compositional_features`).
+
+    Returns
+    -------
+    bool
+        True when at least ``t`` once-seen tail candidates lie in ``t`` distinct rows.
+    """
+    X = check_design(X)
+    k = _check_k(k, X.shape[1])
+    t = check_int("t", t, low=1)
+    once, rows = _once_candidates(X, k, candidates)
+    return bool(once.size >= t and np.unique(rows).size >= t)
+
+
 def _enough_once_candidates(X: Any, k: int, candidates: Any, t: int) -> tuple[np.ndarray, np.ndarray]:
     """Once-seen candidate features and their rows; ValueError unless t of them lie in distinct rows."""
     once, rows = _once_candidates(X, k, candidates)
