@@ -55,6 +55,23 @@ def test_rendered_symbols_hash_pin(per_symbol):
     )
 
 
+SYSTEM_DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian/Ubuntu
+
+
+@pytest.mark.skipif(not SYSTEM_DEJAVU.is_file(), reason="no system DejaVu Sans (fonts-dejavu-core)")
+def test_system_dejavu_gives_the_pinned_symbols(fresh_font_lookup, monkeypatch):
+    """What Debian's matplotlib would use: another DejaVuSans.ttf, the same images."""
+    symbols_module._render_hires.cache_clear()
+    monkeypatch.setattr(symbols_module, "font_path", lambda: SYSTEM_DEJAVU)
+    try:
+        images = rare_symbols(images_per_symbol=1, seed=0)[0]
+    finally:
+        symbols_module._render_hires.cache_clear()
+    assert hashlib.sha256(images.tobytes()).hexdigest() == SYMBOLS_SHA256[1], (
+        f"symbols rendered from {SYSTEM_DEJAVU} differ from the pin (matplotlib's own font gives it)"
+    )
+
+
 def test_deterministic(symbols):
     symbols_module._render_hires.cache_clear()  # draw again, not from the cache
     again = rare_symbols(images_per_symbol=3, seed=0)[0]
