@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from memcomp import __version__
 from memcomp.config import set_threads
 from memcomp.experiments import EXPERIMENTS, load
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every usage error, in any subcommand, ends in one line ``memcomp: error: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"memcomp: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The ``memcomp`` argument parser with one subcommand per registered experiment."""
+    parser = _Parser(
         prog="memcomp",
         description=(
             "Reproduce 'Memorizing long-tail data can help generalization through "
