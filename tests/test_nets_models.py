@@ -3,16 +3,15 @@
 import pytest
 import torch
 
-from memcomp.nets import ARCHITECTURES, build_encoder, build_model
+from memcomp.nets import ARCH_LABELS, ARCHITECTURES, COMPOSING, build_encoder, build_model
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("torch_threads")
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 @pytest.mark.parametrize("encoder", ["small_cnn", "plain_cnn", "resnet18"])
 def test_every_model_maps_a_batch_to_one_number_per_sample(architecture, encoder):
-    width = 4 if encoder == "resnet18" else 4
-    model = build_model(architecture, encoder, feature_dim=8, width=width, seed=0)
+    model = build_model(architecture, encoder, feature_dim=8, width=4, seed=0)
     out = model(torch.rand(5, 3, 28, 28))
     assert out.shape == (5,)
     assert torch.isfinite(out).all()
@@ -101,3 +100,12 @@ def test_wrong_input_shape_is_a_clear_error():
     model = build_model("sum", feature_dim=4, width=2, seed=0)
     with pytest.raises(ValueError, match="shape"):
         model(torch.rand(2, 1, 28, 28))
+
+
+def test_architecture_names_are_defined_once_and_labelled():
+    import memcomp.experiments.table1_report as report
+    import memcomp.neural_plots as plots
+
+    assert ARCHITECTURES == ("sum", "linear", "two_layer", "cross_channel")
+    assert set(ARCH_LABELS) == set(ARCHITECTURES) and set(COMPOSING) == set(ARCHITECTURES) - {"cross_channel"}
+    assert plots.ARCH_LABELS is ARCH_LABELS and report.ARCH_LABELS is ARCH_LABELS

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from memcomp.nets import TrainConfig, build_model, evaluate, train_model
+from memcomp.nets import TrainConfig, build_model, evaluate, predict, row_errors, train_model
 from memcomp.nets.train import random_shift
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("quiet", "torch_threads")
 
 
 def _digits_like(n, seed):
@@ -82,7 +82,7 @@ def test_random_shift_moves_whole_samples_and_is_seeded():
 @pytest.mark.parametrize(
     "field, value",
     [("epochs", 0), ("batch_size", 0), ("lr", 0.0), ("weight_decay", -1.0), ("optimizer", "rmsprop"),
-     ("seed", -1), ("device", "tpu"), ("lr_schedule", "step"), ("augment_shift", 9)],
+     ("seed", -1), ("device", "tpu"), ("lr_schedule", "step"), ("augment_shift", 9), ("cudnn_benchmark", "yes")],
 )
 def test_bad_config_names_the_parameter(field, value):
     with pytest.raises(ValueError, match=field):
@@ -95,5 +95,32 @@ def test_bad_split_is_a_clear_error():
         train_model(model, (torch.rand(4, 1, 28, 28), torch.rand(4)), TrainConfig(device="cpu"))
     with pytest.raises(ValueError, match="targets"):
         train_model(model, (torch.rand(4, 3, 28, 28), torch.rand(5)), TrainConfig(device="cpu"))
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(TypeError, match="config"):
         train_model(model, (torch.rand(4, 3, 28, 28), torch.rand(4)), {"epochs": 1})
+    with pytest.raises(TypeError, match="model"):
+        evaluate("not a model", (torch.rand(4, 3, 28, 28), torch.rand(4)))
+
+
+def test_predict_row_errors_and_evaluate_agree_and_restore_the_training_mode():
+    images, targets = _digits_like(12, 5)
+    model = build_model("two_layer", feature_dim=4, width=2, seed=0)
+    model.train()
+    pred = predict(model, (images, targets), batch=5)  # three batches
+    with torch.no_grad():
+        model.eval()
+        expected = model(images).double().numpy()
+        model.train()
+    assert model.training and pred.dtype == np.float64
+    np.testing.assert_allclose(pred, expected, rtol=1e-6, atol=1e-6)
+    errors = row_errors(model, (images, targets))
+    np.testing.assert_allclose(errors, (expected - targets.numpy()) ** 2, rtol=1e-5, atol=1e-5)
+    assert evaluate(model, (images, targets), batch=5) == pytest.approx(errors.mean(), rel=1e-6)
+    assert model.training
+
+
+def test_cudnn_benchmark_setting_is_left_as_it_was():
+    before = torch.backends.cudnn.benchmark
+    data = _digits_like(8, 6)
+    train_model(build_model("sum", feature_dim=4, width=2, seed=0), data,
+                TrainConfig(epochs=1, batch_size=8, device="cpu", cudnn_benchmark=True))
+    assert torch.backends.cudnn.benchmark == before
