@@ -107,7 +107,9 @@ def prepare_out(out: str | os.PathLike, flag: str = "--out") -> Path:
         os.unlink(probe)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise OSError(exc.errno, f"{flag} {str(path)!r} is not a writable folder ({reason})") from None
+        error = OSError(f"{flag} {str(path)!r} is not a writable folder ({reason})")
+        error.errno = exc.errno
+        raise error from None
     return path
 
 
