@@ -20,16 +20,7 @@ def task():
     return build_rare_symbol_task(n_train=40, n_test_pairs=45, n_test_in=20, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet(monkeypatch):
-    """No progress bars; one torch thread (two threads on a busy 2-core machine are many times slower)."""
-    import torch
-
-    monkeypatch.setenv("MEMCOMP_PROGRESS", "0")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("quiet", "torch_threads")
 
 
 CONFIG = TrainConfig(epochs=60, batch_size=8, lr=1e-2, device="cpu")
@@ -75,7 +66,7 @@ def test_reference_model_is_reused_and_ordinary_rows_have_no_pairs(task):
         ({"architecture": "mlp"}, "architecture"),
         ({"seeds": (-1,)}, "seeds"),
         ({"seeds": ()}, "seeds"),
-        ({"config": {"epochs": 1}}, "config"),
+        ({"config": {"epochs": 1}}, "config"),  # a TypeError (also a ValueError)
         ({"reference": {5: None}}, "reference"),
     ],
 )
@@ -88,7 +79,7 @@ def test_bad_inputs_name_the_parameter(task, kwargs, name):
 
 
 def test_task_must_be_a_rare_symbol_task():
-    with pytest.raises(ValueError, match="task"):
+    with pytest.raises(TypeError, match="task"):
         leave_one_out(object(), [0], config=CONFIG)
     with pytest.raises(ValueError, match="n_rare"):
         pick_rows(build_rare_symbol_task(n_train=20, n_test_pairs=2, seed=0), 11, 0, seed=0)

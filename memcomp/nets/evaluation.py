@@ -78,7 +78,7 @@ def _predictions(model: nn.Module, images: torch.Tensor, batch: int) -> Iterator
     try:
         for i in range(0, images.shape[0], batch):
             rows = slice(i, i + batch)
-            yield rows, model(images[rows].to(device)).float()
+            yield rows, model(images[rows].to(device)).float().detach()
     finally:
         model.train(was_training)
 
