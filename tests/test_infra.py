@@ -116,3 +116,68 @@ def test_console_script_runs():
     exe = os.path.join(os.path.dirname(sys.executable), "memcomp")
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
     assert "usage: memcomp" in out
+
+
+def test_wrong_types_are_type_errors_and_carry_the_parameter_name():
+    with pytest.raises(TypeError, match="n must be an integer") as info:
+        checks.check_int("n", 2.5, low=1)
+    assert isinstance(info.value, ValueError) and info.value.name == "n"
+    with pytest.raises(TypeError, match="sigma"):
+        checks.check_float("sigma", "0.1")
+    with pytest.raises(checks.ParameterError) as info:
+        checks.check_float("sigma", -1.0, low=0)
+    assert info.value.name == "sigma" and not isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("value, fragment", [("abc", "got 'abc'"), ("0", "got 0"), ("2.5", "got '2.5'")])
+def test_memcomp_threads_must_be_a_positive_integer(monkeypatch, value, fragment):
+    monkeypatch.setenv("MEMCOMP_THREADS", value)
+    with pytest.raises(ValueError, match=r"MEMCOMP_THREADS must be an integer in \[1, 1024\]") as info:
+        config.set_threads()
+    assert fragment in str(info.value)
+    monkeypatch.setenv("MEMCOMP_THREADS", " 3 ")
+    assert config.threads_from_env() == 3
+
+
+def test_no_module_changes_torch_threads_at_import():
+    code = (
+        "import torch; torch.set_num_threads(3); before = torch.get_num_threads()\n"
+        "import memcomp, memcomp.cli, memcomp.nets.train, memcomp.nets.influence, memcomp.neural_plots\n"
+        "import memcomp.experiments.figure2, memcomp.experiments.table1, memcomp.experiments.table1_influence\n"
+        "assert torch.get_num_threads() == before == 3, torch.get_num_threads()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "MEMCOMP_THREADS": "1"})
+
+
+def test_environment_block_says_where_a_run_ran():
+    import numpy
+    import torch
+
+    from memcomp import __version__
+    from memcomp.results import environment
+
+    env = environment("cpu", mixed_precision=False)
+    assert env["memcomp"] == __version__ and env["numpy"] == numpy.__version__ and env["torch"] == torch.__version__
+    assert env["threads"] == torch.get_num_threads()
+    assert env["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert env["device"] == "cpu" and env["mixed_precision"] is False
+    assert environment("cuda", mixed_precision=True)["mixed_precision"] is True
+
+
+def test_prepare_out_creates_the_folder_and_refuses_what_it_cannot_write(tmp_path):
+    from memcomp.results import prepare_out
+
+    made = prepare_out(tmp_path / "a" / "b")
+    assert made.is_dir() and list(made.iterdir()) == []  # the write probe is removed
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="--out must be a folder"):
+        prepare_out(tmp_path / "file")
+    with pytest.raises(OSError, match="--out '/proc/memcomp-x' is not a writable folder"):
+        prepare_out("/proc/memcomp-x")
+
+
+def test_cli_usage_errors_return_2_with_memcomp_error(capsys):
+    assert cli.main(["reproduce", "table1", "--scale", "huge"]) == 2
+    err = capsys.readouterr().err
+    assert "memcomp: error: argument --scale: invalid choice: 'huge'" in err
+    assert cli.main(["--version"]) == 0
