@@ -118,4 +118,166 @@ def plot_figure1(result: Any, theory: bool = True) -> Figure:
     return fig
 
 
+
+# =========================================================================== linear chapters
+# (figures of Part II and Part III whose code is not the lesson)
+
+
+def _new_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.subplots()
+    return ax.figure, ax
+
+
+def plot_noise_recovery(
+    sigmas: Any, rms: Any, head_part: Any, excess: Any, rate: Any
+) -> Figure:
+    """Recovery under label noise: error of once-seen features and the excess loss against sigma.
+
+    Left: the RMS error of recovered once-seen features beside sigma. Right: the head part
+    of the excess loss and the whole excess loss beside the rate sigma^2 k / n.
+    """
+    sigmas, rms, head_part, excess, rate = (np.asarray(v, float) for v in (sigmas, rms, head_part, excess, rate))
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.loglog(sigmas, rms, "o-", label="RMS error, recovered once-seen features")
+    ax1.loglog(sigmas, sigmas, "k--", label=r"$\sigma$")
+    ax1.set_xlabel(r"noise level $\sigma$")
+    ax1.set_ylabel("error")
+    ax1.set_title("A feature seen once is known to about $\\sigma$")
+    ax1.legend(fontsize=8)
+    ax2.loglog(sigmas, head_part, "o-", label="head part of the excess loss")
+    ax2.loglog(sigmas, excess, "s-", label="whole excess loss $L(\\hat\\beta_\\sigma) - L(\\hat\\beta_0)$")
+    ax2.loglog(sigmas, rate, "k--", label=r"$\sigma^2 k / n$")
+    ax2.set_xlabel(r"noise level $\sigma$")
+    ax2.set_ylabel("loss (noise floor excluded)")
+    ax2.set_title("Loss grows like $\\sigma^2$")
+    ax2.legend(fontsize=8)
+    return fig
+
+
+_ROW_KINDS = (
+    ("head", "head features only", "C0"),
+    ("shared", "tail, seen\nelsewhere", "C2"),
+    ("once", "private\ntail feature", "C3"),
+)
+
+
+def plot_loo_predictions(y: Any, fit: Any, loo: Any, kind: Any, *, title: str = "", ax: Any = None) -> Figure:
+    """Labels, fitted and leave-one-out predictions per training row, rows grouped by type.
+
+    ``kind`` gives each row's type: ``"head"`` (head features only), ``"shared"`` (tail
+    features all seen elsewhere too) or ``"once"`` (holds a tail feature seen only there).
+    Draws on ``ax`` when given, else on a new Figure; returns the Figure.
+    """
+    y, fit, loo = (np.asarray(v, float) for v in (y, fit, loo))
+    kind = np.asarray(kind, dtype=object)
+    if not (y.shape == fit.shape == loo.shape == kind.shape) or y.ndim != 1:
+        raise ValueError(f"y, fit, loo and kind must be 1-dimensional of one length; got shapes "
+                         f"{y.shape}, {fit.shape}, {loo.shape}, {kind.shape}")
+    rank = {name: j for j, (name, _, _) in enumerate(_ROW_KINDS)}
+    bad = sorted(set(kind.tolist()) - set(rank))
+    if bad:
+        raise ValueError(f"kind must hold only 'head', 'shared' or 'once'; got {bad}")
+    fig, ax = _new_axes(ax, (11, 3.8))
+    n = y.size
+    order = np.lexsort((np.arange(n), [rank[t] for t in kind]))
+    pos = np.arange(n)
+    ax.plot(pos, y[order], "o", mfc="none", color="k", label="label $y_i$")
+    ax.plot(pos, fit[order], ".", color="C0", label=r"prediction of the model trained on all rows")
+    ax.plot(pos, loo[order], "x", color="C3", label="prediction of the model trained without row $i$")
+    ax.vlines(pos, fit[order], loo[order], color="C3", lw=1)
+    for t, name, color in _ROW_KINDS:
+        where = pos[kind[order] == t]
+        if where.size:
+            ax.axvspan(where[0] - 0.5, where[-1] + 0.5, color=color, alpha=0.08)
+            ax.text(where.mean(), 3.3, name, ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(-3.5, 4.3)
+    ax.set_xlabel("training row (grouped by type)")
+    ax.set_ylabel("value")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return fig
+
+
+def plot_mislabel(deltas: Any, d_ood: Any, d_in: Any, predicted: Any, measured: Any, m_row: Any) -> Figure:
+    """A wrong label on the one row holding a once-seen feature, and its effect.
+
+    Left: against |delta| (positive ``deltas`` only), the RMS prediction error added on
+    compositions with the feature, sqrt(``d_ood``), and in distribution, sqrt(``d_in``),
+    beside |delta|. Right: measured against ``predicted`` coefficient changes of every
+    once-seen feature, coloured by ``m_row`` (private features in its row, 1 or 2).
+    """
+    deltas, d_ood, d_in = (np.asarray(v, float) for v in (deltas, d_ood, d_in))
+    predicted, measured, m_row = np.asarray(predicted, float), np.asarray(measured, float), np.asarray(m_row)
+    pos = deltas > 0
+    ad = deltas[pos]
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.loglog(ad, np.sqrt(d_ood[pos]), "o-", color="C1", label="compositions with $j$: $\\sqrt{\\Delta L_F}$")
+    ax1.loglog(ad, np.sqrt(d_in[pos]), "s-", color="C4", label="in-distribution: $\\sqrt{\\Delta L}$")
+    ax1.loglog(ad, ad, "k:", label="$|\\delta|$ (slope 1)")
+    ax1.set_xlabel("label error $|\\delta|$ of the one row holding $j$")
+    ax1.set_ylabel("RMS prediction error added")
+    ax1.set_title("A wrong rare label breaks its compositions")
+    ax1.legend(fontsize=8)
+    for m, color in ((1, "C0"), (2, "C3")):
+        sel = m_row == m
+        ax2.plot(predicted[sel], measured[sel], "o", color=color,
+                 label=f"row with m = {m} private feature{'s' if m > 1 else ''}")
+    lim = 1.1 * float(np.max(np.abs(predicted), initial=0.5))
+    ax2.plot([-lim, lim], [-lim, lim], "k:", lw=1)
+    ax2.set_xlabel("predicted $x_{ij}\\delta/m$ (fail-mislabel)")
+    ax2.set_ylabel("measured change of $\\hat\\beta_j$")
+    ax2.set_title("Every once-seen feature, $\\delta = 0.5$")
+    ax2.legend(fontsize=8)
+    return fig
+
+
+def plot_ridge_memorization(lams: Any, curves: dict[float, dict[str, Any]], penalty_pred: Any, n: int) -> Figure:
+    """Ridge against the min-norm interpolator: training fit, memorized features, test losses.
+
+    ``curves[sigma][key]`` holds one value per penalty, entry 0 for the min-norm solution
+    (lambda = 0) and entries 1: for ``lams``; keys ``train_mse_tail_rows``,
+    ``train_mse_head_rows``, ``recovered_fraction``, ``ood_loss`` and ``test_loss`` (the
+    fields of :func:`memcomp.linear.failures.ridge_path_summary`). ``penalty_pred`` is the
+    predicted compositional penalty per penalty (eq. ridge-ood) at sigma = 0, ``n`` the
+    number of rows.
+    """
+    lams = np.asarray(lams, float)
+    sigmas = sorted(curves)
+    styles = ("-", "--", ":", "-.")
+    fig = Figure(figsize=(15, 4.2), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    for s, ls in zip(sigmas, styles):
+        c = curves[s]
+        ax1.loglog(lams, c["train_mse_tail_rows"][1:], ls, color="C3",
+                   label=f"rows with a tail feature, $\\sigma$ = {s:g}")
+        ax1.loglog(lams, c["train_mse_head_rows"][1:], ls, color="C0", label=f"head-only rows, $\\sigma$ = {s:g}")
+        ax2.semilogx(lams, c["recovered_fraction"][1:], ls, color="C2", label=f"$\\sigma$ = {s:g}")
+        ax3.loglog(lams, c["ood_loss"][1:], ls, color="C1", label=f"OOD (compositional), $\\sigma$ = {s:g}")
+        ax3.loglog(lams, c["test_loss"][1:], ls, color="C4", label=f"in-distribution, $\\sigma$ = {s:g}")
+    ax1.set_xlabel(r"ridge penalty $\lambda$")
+    ax1.set_ylabel("mean squared training residual")
+    ax1.set_title("Training fit: the tail rows go first")
+    ax1.legend(fontsize=7)
+    ax2.axvline(0.1 / n, color="0.6", lw=1)
+    ax2.text(0.12 / n, 0.5, r"$1/(1+n\lambda) = 0.9$", color="0.4", fontsize=8)
+    ax2.set_xlabel(r"ridge penalty $\lambda$")
+    ax2.set_ylabel("fraction of once-seen features within 10%")
+    ax2.set_title("Memorized rare features")
+    ax2.legend(fontsize=8)
+    base = curves[sigmas[0]]
+    ax3.loglog(lams, base["test_loss"][1:] + np.asarray(penalty_pred, float), ":", color="k", lw=2,
+               label=f"prediction (ridge-ood), $\\sigma$ = {sigmas[0]:g}")
+    ax3.axhline(base["ood_loss"][0], color="0.5", lw=1, label=f"min-norm ($\\lambda$ = 0), $\\sigma$ = {sigmas[0]:g}")
+    ax3.set_xlabel(r"ridge penalty $\lambda$")
+    ax3.set_ylabel("exact excess test loss")
+    ax3.set_title("Composition degrades as memorization is forbidden")
+    ax3.legend(fontsize=7)
+    return fig
+
+
 # =========================================================================== end of linear model
