@@ -62,22 +62,31 @@ def test_workers_default_reads_memcomp_threads(monkeypatch):
         run_figure1(Figure1Config(**TINY), workers=0)
 
 
-def test_the_sweep_holds_blas_to_one_thread(monkeypatch):
-    from threadpoolctl import threadpool_info, threadpool_limits
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def test_the_sweep_holds_blas_to_one_thread_here_and_in_its_workers(monkeypatch):
+    from threadpoolctl import threadpool_limits
 
     import memcomp.experiments.figure1 as figure1
 
     seen = []
 
     def spy(model, sigmas, rng, **kw):
-        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        seen.append(_blas_threads())
         return run_metrics(model, sigmas, rng, **kw)
 
     monkeypatch.setattr(figure1, "run_metrics", spy)
     with threadpool_limits(limits=2, user_api="blas"):  # as if OMP_NUM_THREADS were 2
-        run_figure1(Figure1Config(**{**TINY, "runs": 1}), workers=2)
-        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {2}  # restored
+        run_figure1(Figure1Config(**{**TINY, "runs": 1}), workers=1)
+        assert _blas_threads() == {2}  # restored afterwards
+        with figure1.worker_pool(2) as pool:
+            in_workers = [pool.submit(_blas_threads).result() for _ in range(4)]
     assert seen and all(threads == {1} for threads in seen)
+    assert all(threads == {1} for threads in in_workers)
 
 
 def test_records_hold_every_field():

@@ -9,7 +9,7 @@ line, which writes ``OUT/figure1.json`` (the configuration, wall time and tidy r
 The mathematics of one run (one design, one factorisation, the metrics at every sigma) is
 :func:`memcomp.linear.sweep.run_metrics`; see that module for the metrics. Runs are
 independent (each has its own seed, :func:`memcomp.linear.sweep.run_rng`), so the sweep
-solves them on ``workers`` threads at once while BLAS is held to one thread per solve
+solves them in ``workers`` processes at once while BLAS is held to one thread per solve
 (``threadpoolctl``): the records are bit-identical for any number of workers.
 """
 
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing as mp
 import os
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -43,6 +45,7 @@ __all__ = [
     "add_arguments",
     "figure1_config",
     "resolve_workers",
+    "worker_pool",
     "run",
     "run_figure1",
     "run_from_args",
@@ -166,8 +169,9 @@ def run_figure1(config: Figure1Config | None = None, *, workers: int | None = No
     config : Figure1Config, optional
         The sweep; default the ``fast`` preset (:func:`figure1_config`).
     workers : int, optional
-        Runs solved at once on threads (default :func:`resolve_workers`). BLAS is held to one
-        thread meanwhile, so the records are bit-identical for every ``workers``.
+        Runs solved at once in worker processes (default :func:`resolve_workers`; 1 solves
+        them here). BLAS is held to one thread per solve, so the records are bit-identical
+        for every ``workers``.
 
     Returns
     -------
@@ -193,20 +197,20 @@ def run_figure1(config: Figure1Config | None = None, *, workers: int | None = No
         sig_lists[a] = tuple(sorted(sig))
         models[a] = LongTailModel(cfg.n, cfg.d, cfg.s, a, c=cfg.c, beta_exponent=cfg.beta_exponent)
 
-    def one(job: tuple[float, int]) -> dict[str, np.ndarray]:
-        a, r = job
-        rng = run_rng(cfg.seed, a, r)
-        return run_metrics(models[a], sig_lists[a], rng, n_pairs=cfg.n_pairs, recovery_tol=cfg.recovery_tol)
-
     # One BLAS thread per solve (the matrices are small; BLAS threads only fight for the
-    # cores); the cores are used by solving independent runs at once. The runs come back in
-    # job order whatever the number of workers.
+    # cores); the cores are used by solving independent runs at once, in worker processes
+    # (scipy.linalg.svd holds the GIL, measured: threads would not overlap the SVDs). The
+    # runs come back in job order whatever the number of workers.
+    tasks = [(cfg, a, r, sig_lists[a]) for a, r in jobs]
     with threadpool_limits(limits=1, user_api="blas"):
         if workers == 1 or len(jobs) == 1:
-            results = [one(job) for job in progress(jobs, desc="figure1 sweep", total=len(jobs))]
+            results = [_solve_run(*task) for task in progress(tasks, desc="figure1 sweep", total=len(tasks))]
         else:
-            with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-                results = list(progress(pool.map(one, jobs), desc="figure1 sweep", total=len(jobs)))
+            n_workers = min(workers, len(jobs))
+            chunk = max(1, min(8, len(jobs) // (4 * n_workers)))
+            with worker_pool(n_workers) as pool:
+                it = pool.map(_solve_run, *zip(*tasks), chunksize=chunk)
+                results = list(progress(it, desc="figure1 sweep", total=len(tasks)))
     for (a, _), res in zip(jobs, results):
         per_alpha[a].append(res)
 
@@ -225,6 +229,36 @@ def run_figure1(config: Figure1Config | None = None, *, workers: int | None = No
     records = [rec for a in cfg.alphas for rec in records_for(a, cfg.sigmas)]
     noise_records = records_for(cfg.noise_alpha, cfg.noise_sigmas)
     return SweepResult(cfg, records, noise_records)
+
+
+_MODELS: dict[tuple[Any, ...], LongTailModel] = {}
+
+
+def _solve_run(cfg: Figure1Config, alpha: float, run: int, sigmas: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """One run of the sweep (in this process or a worker): :func:`run_metrics` with its seed."""
+    key = (cfg.n, cfg.d, cfg.s, alpha, cfg.c, cfg.beta_exponent)
+    model = _MODELS.get(key)
+    if model is None:
+        model = LongTailModel(cfg.n, cfg.d, cfg.s, alpha, c=cfg.c, beta_exponent=cfg.beta_exponent)
+        _MODELS.clear()  # one alpha at a time: the jobs come sorted by alpha
+        _MODELS[key] = model
+    rng = run_rng(cfg.seed, alpha, run)
+    return run_metrics(model, sigmas, rng, n_pairs=cfg.n_pairs, recovery_tol=cfg.recovery_tol)
+
+
+def _one_blas_thread() -> None:
+    threadpool_limits(limits=1, user_api="blas")  # for the worker's lifetime
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes, each with one BLAS thread.
+
+    Forked on Linux (a worker starts in milliseconds with everything imported), spawned
+    elsewhere (macOS and Windows do not fork safely).
+    """
+    workers = check_int("workers", workers, low=1, high=1024)
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context(method), initializer=_one_blas_thread)
 
 
 def resolve_workers(workers: int | None = None) -> int:
