@@ -280,4 +280,156 @@ def plot_ridge_memorization(lams: Any, curves: dict[float, dict[str, Any]], pena
     return fig
 
 
+
+def plot_self_influence(
+    mem: Any,
+    kind: Any,
+    types: Any,
+    sigma: float,
+    *,
+    title: str = "",
+    rng: int = 0,
+    ax: Any = None,
+) -> Figure:
+    """Self-influence of every training row, one jittered column per row type, with medians.
+
+    ``types`` is a sequence of ``(kind, label)`` pairs in the order of the columns; ``kind``
+    gives each row's type and ``mem`` its self-influence (floored at 1e-8 on the log axis).
+    The dotted line marks the noise level ``sigma``. ``rng`` seeds the horizontal jitter.
+    """
+    mem = np.asarray(mem, float)
+    kind = np.asarray(kind, dtype=object)
+    types = [(t, str(name)) for t, name in types]
+    if mem.shape != kind.shape or mem.ndim != 1:
+        raise ValueError(f"mem and kind must be 1-dimensional of one length; got shapes {mem.shape}, {kind.shape}")
+    gen = np.random.default_rng(rng)
+    fig, ax = _new_axes(ax, (8, 4.5))
+    for x_pos, (t, _) in enumerate(types):
+        v = mem[kind == t]
+        ax.plot(x_pos + 0.25 * gen.uniform(-1, 1, v.size), np.maximum(v, 1e-8), ".", ms=3, alpha=0.6,
+                color=f"C{x_pos}")
+        if v.size:
+            ax.plot([x_pos - 0.35, x_pos + 0.35], [np.median(v)] * 2, "k-", lw=2)
+    ax.set_yscale("log")
+    ax.set_ylim(1e-8, 3)
+    ax.set_xticks(range(len(types)), [f"{name}\n({int(np.sum(kind == t))} rows)" for t, name in types])
+    ax.axhline(sigma, color="0.5", ls=":", lw=1)
+    ax.text(len(types) - 0.55, sigma * 1.2, r"$\sigma$", color="0.4")
+    ax.set_ylabel(r"self-influence $|x_i^\top\hat\beta - x_i^\top\hat\beta_{-i}|$")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_loo_effect(eff_with: Any, eff_without: Any, beta_j: float, j: int, row: int, *, ax: Any = None) -> Figure:
+    """|Change of prediction| on test inputs with and without feature ``j`` when ``row`` is removed.
+
+    ``eff_with`` / ``eff_without``: the changes on inputs that contain / do not contain
+    feature ``j``; the dotted line is ``|beta_j|``, the change predicted for the former.
+    """
+    eff_with, eff_without = np.abs(np.asarray(eff_with, float)), np.abs(np.asarray(eff_without, float))
+    fig, ax = _new_axes(ax, (8, 3.8))
+    n1 = eff_with.size
+    ax.plot(np.arange(n1), eff_with, ".", color="C3", label=f"test inputs containing feature {j}")
+    ax.plot(np.arange(n1, n1 + eff_without.size), eff_without, ".", color="C0",
+            label=f"test inputs without feature {j}")
+    ax.axhline(abs(beta_j), color="k", ls=":", lw=1, label=r"$|\hat\beta_j|$")
+    ax.set_xlabel("compositional test input")
+    ax.set_ylabel("|change of prediction| when row $i$ is removed")
+    ax.set_title(f"Removing the one row that holds feature {j} (row {row})")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_recovery_by_alpha(alphas: Any, mean_rec: Any, std_rec: Any, rate: Any, nolog: Any) -> Figure:
+    """Noiseless recovery of seen tail features against alpha, and the unrecovered fraction.
+
+    Left: the mean recovered fraction with +-1 sd error bars. Right (log scale): the
+    unrecovered fraction 1 - ``mean_rec`` where positive, beside the predicted ``rate``
+    (constant 1) and the same rate without its ln^2 d factor (``nolog``).
+    """
+    alphas, mean_rec, std_rec = (np.asarray(v, float) for v in (alphas, mean_rec, std_rec))
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.errorbar(alphas, mean_rec, yerr=std_rec, fmt="o-", capsize=3)
+    ax1.set_xlabel(r"power-law exponent $\alpha$")
+    ax1.set_ylabel("fraction of seen tail features recovered")
+    ax1.set_title("Recovery of the tail (noiseless, n = 1000, d = 10000)")
+    ax1.set_ylim(0, 1.05)
+    unrec = 1 - mean_rec
+    pos = unrec > 0
+    ax2.semilogy(alphas[pos], unrec[pos], "o-", label="simulation")
+    ax2.semilogy(alphas, rate, "s--", color="0.4", label=r"rate $\max(p_k/p_{>k},\ p_{>k}^2\ln^2 d)$, constant 1")
+    ax2.semilogy(alphas, nolog, "^:", color="0.4", label=r"same without $\ln^2 d$")
+    ax2.set_xlabel(r"power-law exponent $\alpha$")
+    ax2.set_ylabel("fraction of seen tail features not recovered")
+    ax2.set_title("Shape, not constants")
+    ax2.legend(fontsize=8)
+    return fig
+
+
+def plot_composition_losses(alphas: Any, loss: Any, ood: Any, ood_head_only: Any, unseen: Any, *, ax: Any = None) -> Figure:
+    """Noiseless test losses against alpha: in distribution, compositional, head-only, unseen mass."""
+    fig, ax = _new_axes(ax, (6.5, 4))
+    ax.semilogy(alphas, loss, "o-", label=r"in-distribution $L(X^+y)$")
+    ax.semilogy(alphas, ood, "x--", ms=9, label=r"compositional $L_F(X^+y)$")
+    ax.semilogy(alphas, ood_head_only, "s-", label=r"compositional, head-only model")
+    ax.semilogy(alphas, unseen, "k:", label="mass of unseen features")
+    ax.set_xlabel(r"power-law exponent $\alpha$")
+    ax.set_ylabel("test loss ($\\sigma$ = 0)")
+    ax.set_title("Memorizing rare features makes composition free")
+    ax.legend(fontsize=8)
+    return fig
+
+
+
+_GROUP_STYLES = (
+    ("head", "head", "C0"),
+    ("tail_more", "tail, seen 2+ times", "C2"),
+    ("tail_once", "tail, seen once", "C3"),
+    ("tail_unseen", "tail, never seen", "0.75"),
+)
+
+
+def plot_feature_errors(
+    err: Any,
+    groups: Any,
+    *,
+    sigma: float | None = None,
+    k: int | None = None,
+    title: str = "",
+    floor: float = 1e-4,
+    ax: Any = None,
+) -> Figure:
+    """Per-feature error |beta_hat_i - beta*_i| against the feature index, coloured by group.
+
+    ``groups`` is a :class:`~memcomp.linear.FeatureGroups` (0-based index arrays ``head``,
+    ``tail_more``, ``tail_once``, ``tail_unseen``); errors are floored at ``floor`` on the
+    log axis. Optional: a dotted line at the noise level ``sigma`` and a dashed one at the
+    head / tail boundary ``k``.
+    """
+    err = np.asarray(err, float)
+    floor = float(floor)
+    if not floor > 0:
+        raise ValueError(f"floor must be > 0 (a log axis); got {floor!r}")
+    fig, ax = _new_axes(ax, (9, 4))
+    idx = np.arange(1, err.size + 1)
+    for attr, name, color in _GROUP_STYLES:
+        G = np.asarray(getattr(groups, attr))
+        ax.loglog(idx[G], np.maximum(err[G], floor), ".", ms=4 if G.size < 1000 else 1, color=color,
+                  label=f"{name} ({G.size})")
+    if sigma is not None:
+        ax.axhline(sigma, color="k", ls=":", lw=1, label=rf"$\sigma$ = {sigma:g}")
+    if k is not None:
+        ax.axvline(k + 0.5, color="k", ls="--", lw=1)
+    ax.set_xlabel("feature index $i$ (most to least frequent)")
+    power = np.log10(floor)
+    shown = f"$10^{{{int(power)}}}$" if power == int(power) else f"{floor:g}"
+    ax.set_ylabel(rf"$|\hat\beta_i - \beta^*_i|$ (floored at {shown})")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower left", markerscale=3)
+    return fig
+
+
 # =========================================================================== end of linear model

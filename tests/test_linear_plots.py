@@ -71,3 +71,58 @@ def test_plot_ridge_memorization_draws_one_curve_per_sigma():
     assert len(ax1.get_lines()) == 4 and len(ax2.get_lines()) == 2 + 1  # + the 1/(1+n lambda) = 0.9 line
     assert len(ax3.get_lines()) == 4 + 2  # + prediction and min-norm level
     np.testing.assert_allclose(ax3.get_lines()[-2].get_ydata(), curves[0.0]["test_loss"][1:])
+
+
+def test_plot_self_influence_one_column_per_type_with_medians():
+    mem = np.array([1e-9, 1e-3, 0.5, 0.7, 0.01])
+    kind = np.array(["head", "head", "once", "once", "shared"], dtype=object)
+    types = (("head", "head"), ("shared", "shared"), ("once", "once"))
+    fig = _no_pyplot_figures(lambda: plots.plot_self_influence(mem, kind, types, 0.05, title="m"))
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["head\n(2 rows)", "shared\n(1 rows)", "once\n(2 rows)"]
+    medians = [line.get_ydata()[0] for line in ax.get_lines() if line.get_color() == "k"]
+    np.testing.assert_allclose(medians, [np.median([1e-9, 1e-3]), 0.01, 0.6])
+    # same seed, same jitter
+    again = plots.plot_self_influence(mem, kind, types, 0.05, rng=0).axes[0]
+    np.testing.assert_array_equal(again.get_lines()[0].get_xdata(), ax.get_lines()[0].get_xdata())
+    with pytest.raises(ValueError, match="mem and kind"):
+        plots.plot_self_influence(mem[:3], kind, types, 0.05)
+
+
+def test_plot_loo_effect_and_composition_losses():
+    fig = _no_pyplot_figures(lambda: plots.plot_loo_effect([-0.3, 0.3], [0.0, 1e-12, 0.0], 0.3, j=7, row=2))
+    (ax,) = fig.axes
+    np.testing.assert_array_equal(ax.get_lines()[1].get_xdata(), [2, 3, 4])
+    assert "feature 7" in ax.get_title() and "row 2" in ax.get_title()
+    a = [1.5, 2.0]
+    fig = _no_pyplot_figures(lambda: plots.plot_composition_losses(a, [0.2, 0.1], [0.2, 0.1], [1.0, 0.9], [0.1, 0.05]))
+    assert len(fig.axes[0].get_lines()) == 4 and fig.axes[0].get_yscale() == "log"
+
+
+def test_plot_recovery_by_alpha_leaves_out_full_recovery_on_the_log_panel():
+    alphas = [1.0, 2.0, 3.0]
+    fig = _no_pyplot_figures(
+        lambda: plots.plot_recovery_by_alpha(alphas, [0.2, 0.9, 1.0], [0.01, 0.02, 0.0], [0.9, 0.2, 0.1], [0.5, 0.1, 0.05])
+    )
+    ax1, ax2 = fig.axes
+    np.testing.assert_allclose(ax2.get_lines()[0].get_xdata(), [1.0, 2.0])  # 1 - 1.0 = 0 has no log
+    np.testing.assert_allclose(ax2.get_lines()[0].get_ydata(), [0.8, 0.1])
+
+
+def test_plot_feature_errors_floors_errors_and_marks_sigma_and_k():
+    from memcomp.linear import LongTailModel, feature_groups, sample_problem
+
+    model = LongTailModel(n=100, d=500, s=5.0, alpha=2.0)
+    X = sample_problem(model, rng=0).X
+    g = feature_groups(X, model.k)
+    err = np.zeros(model.d)
+    err[g.tail_unseen] = model.beta_star[g.tail_unseen]
+    fig = _no_pyplot_figures(lambda: plots.plot_feature_errors(err, g, sigma=0.05, k=model.k, title="t"))
+    (ax,) = fig.axes
+    head = ax.get_lines()[0]
+    np.testing.assert_array_equal(head.get_xdata(), g.head + 1)
+    np.testing.assert_array_equal(head.get_ydata(), np.full(g.head.size, 1e-4))  # zero errors floored
+    assert "10^{-4}" in ax.get_ylabel() and ax.get_legend().get_texts()[-1].get_text() == r"$\sigma$ = 0.05"
+    with pytest.raises(ValueError, match="floor"):
+        plots.plot_feature_errors(err, g, floor=0.0)
