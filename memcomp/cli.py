@@ -11,7 +11,6 @@ import sys
 from typing import NoReturn, Sequence
 
 from memcomp import __version__
-from memcomp.config import set_threads
 from memcomp.experiments import EXPERIMENTS, load
 
 
@@ -79,7 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(list_experiments())
             return 0
         try:
-            set_threads()  # $MEMCOMP_THREADS or every core, fixed before any work
             payload = load(args.experiment).run_from_args(args)
         except (ValueError, OSError) as exc:
             print(f"memcomp: error: {_one_line(exc)}", file=sys.stderr)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from memcomp.checks import ParameterError, ParameterTypeError, check_float, check_int
-from memcomp.config import progress, resolve_device, resolve_scale
+from memcomp.config import progress, resolve_device, resolve_scale, set_threads
 from memcomp.experiments.neural_config import (
     NeuralConfig,
     add_network_arguments,
@@ -211,6 +211,7 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
         config = figure2_config(args.scale, **network_overrides(args, test_size_field="n_test", nines=nines))
         resolve_device(config.device)  # fail early on cuda without a GPU
     out = prepare_out(args.out)
+    set_threads()  # torch threads: $MEMCOMP_THREADS or every core, fixed before training
     payload = run_figure2(config)
     from memcomp.neural_plots import plot_figure2
 

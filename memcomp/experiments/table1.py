@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from memcomp.checks import ParameterError, ParameterTypeError, check_choice, check_float, check_int
-from memcomp.config import progress, resolve_device, resolve_scale
+from memcomp.config import progress, resolve_device, resolve_scale, set_threads
 from memcomp.experiments.neural_config import (
     NeuralConfig,
     add_network_arguments,
@@ -393,6 +393,7 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
             if "sum" not in config.architectures:
                 raise ParameterError("influence", "influence needs the sum architecture among the trained architectures (--architectures)")
     out = prepare_out(args.out)
+    set_threads()  # torch threads: $MEMCOMP_THREADS or every core, fixed before training
     result = run_table1(config, keep_models=influence is not None)
     if influence is not None:
         from memcomp.experiments.table1_influence import run_table1_influence
