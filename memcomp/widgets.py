@@ -1,6 +1,6 @@
 """Interactive exploration of the long-tail linear model.
 
-Two layers, as DESIGN.md asks for widgets:
+Two layers, so that the book's stored pages show figures without a live kernel:
 
 - :func:`plot_linear_explorer` is a pure plotting function: it runs a fresh simulation for the
   given parameters and returns a matplotlib Figure. The book shows it for a few fixed settings

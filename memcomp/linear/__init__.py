@@ -1,7 +1,7 @@
 """The long-tail linear model of Zhou, Ma and Ge (2025): data, min-norm solvers, losses, theory.
 
-Math conventions (SCIENCE.md section 2). Feature indices are 1-based in formulas and
-0-based in arrays (array entry ``p[0]`` is p_1).
+Math conventions (as in the chapter book/part2/long_tail_world.ipynb). Feature indices are
+1-based in formulas and 0-based in arrays (array entry ``p[0]`` is p_1).
 
 - Data: x in {-1, 0, +1}^d, coordinate i non-zero independently with probability
   p_i = min(1, s i^-alpha / Z_alpha), Z_alpha = sum_{i<=d} i^-alpha, fair-coin sign.

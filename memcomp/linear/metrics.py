@@ -265,7 +265,7 @@ def compositional_features(
 ) -> np.ndarray:
     """A random OOD feature set F: t tail features, each seen exactly once, no two in one row.
 
-    Our choice (SCIENCE.md leaves it open): F is uniform over all such t-subsets of the tail
+    Our choice (the paper leaves it open): F is uniform over all such t-subsets of the tail
     features seen once, intersected with ``candidates`` when given. Pass
     ``candidates=recovered_features(beta0, beta_star, X, k)`` with the *noiseless* solution
     ``beta0`` on the same design to restrict F to recovered features (the paper's F_hat), also

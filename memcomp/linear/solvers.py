@@ -1,6 +1,7 @@
 """Minimum-norm interpolation X^+ y, ridge and gradient descent for sparse designs.
 
-The fast solver is the structure lemma of SCIENCE.md turned into an algorithm.
+The fast solver is the structure lemma (book/part2/structure_lemma.ipynb) turned into an
+algorithm.
 
 Split the columns of X into *once* columns (non-zero in exactly one row: features seen once),
 *core* columns (non-zero in two or more rows) and unseen columns (beta = 0 there). Split the

@@ -21,9 +21,10 @@ Per (sigma, run) we measure, with ``e = beta_hat - beta*``:
 - ``recovered_fraction``  fraction of seen tail features with |e_i| <= recovery_tol in the
                        *noiseless* solution of the same design (identical for every sigma).
 
-Our choice of F (SCIENCE.md leaves it open): t = 2 tail features, each seen exactly once,
-recovered by the noiseless solution, and held by two different training rows (so they never
-co-occurred). The ``n_pairs`` sets of a run are drawn uniformly among such pairs and shared by
+Our choice of F (the paper leaves it open; the chapter
+book/part2/recovery_to_composition.ipynb explains it): t = 2 tail features, each seen exactly
+once, recovered by the noiseless solution, and held by two different training rows (so they
+never co-occurred). The ``n_pairs`` sets of a run are drawn uniformly among such pairs and shared by
 every sigma. A run with no valid pair (or an empty feature group) gives NaN for that metric.
 
 Seeds: run r at decay alpha uses ``SeedSequence(seed, spawn_key=(round(1e6 alpha), r))``
