@@ -28,7 +28,6 @@ def test_writes_json_and_png_with_the_schema(tmp_path, capsys):
     assert payload["scale"] == "fast"
     assert set(payload["config"]) == {f.name for f in dataclasses.fields(Figure1Config)}
     assert payload["config"]["n"] == 200 and payload["config"]["runs"] == 2 and payload["config"]["seed"] == 3
-    assert payload["seconds"] > 0
     assert [(r["alpha"], r["sigma"]) for r in payload["records"]] == [(1.5, 0.0), (1.5, 0.05), (2.5, 0.0), (2.5, 0.05)]
     assert [r["sigma"] for r in payload["noise_records"]] == [0.0, 0.1]
     for rec in payload["records"]:

@@ -6,6 +6,7 @@ probability below about 1e-6), with fixed seeds so the run is deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -89,7 +90,7 @@ def test_model_is_frozen_and_derived_arrays_read_only():
     assert isinstance(m.s, float) and m.k == head_size(100, m.p, 10.0)
     np.testing.assert_allclose(m.beta_star, np.arange(1, 501) ** -0.1)
     assert m.tail_mass == pytest.approx(m.p[m.k:].sum())
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         m.n = 5  # type: ignore[misc]
     with pytest.raises(ValueError):
         m.p[0] = 0.5
