@@ -120,3 +120,32 @@ def test_committed_references_have_measured_tolerances(chapter):
         assert len(spread["settings"]) >= 3, name
         assert block["rtol"] == pytest.approx(
             spread["safety_factor"] * spread["max_rel_deviation"], abs=1e-4), name
+
+
+def _chapter_cells():
+    import re
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "book").rglob("*.ipynb")):
+        if "_build" in path.parts or ".ipynb_checkpoints" in path.parts:
+            continue
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for index, cell in enumerate(cells):
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                tags = cell.get("metadata", {}).get("tags", [])
+                blocks = re.findall(r'checked\("(\w+)", "(\w+)"\)', source)
+                yield f"{path.name}[{index}]", tags, blocks
+
+
+def test_every_unchecked_output_is_checked_against_a_reference():
+    """A cell whose text nbval ignores prints through `checked`, and vice versa (live
+    widget cells, whose output the book removes, are the one exception)."""
+    seen = 0
+    for where, tags, blocks in _chapter_cells():
+        ignored = "nbval-ignore-output" in tags and "remove-output" not in tags
+        assert ignored == bool(blocks), f"{where}: nbval-ignore-output {ignored}, checked {blocks}"
+        for chapter, block in blocks:
+            assert block in reference.load_reference(chapter)["blocks"], f"{where}: {block}"
+            seen += 1
+    assert seen >= 9
