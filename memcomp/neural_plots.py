@@ -25,6 +25,14 @@ __all__ = [
     "figure2_summary",
     "plot_figure2",
     "plot_loss_by_frequency",
+    "plot_architectures",
+    "plot_digit_frequencies",
+    "plot_digit_samples",
+    "plot_image_rows",
+    "plot_nearest_distances",
+    "plot_rarest_share",
+    "plot_self_influence",
+    "plot_symbol_task",
     "plot_table1",
 ]
 
@@ -199,6 +207,216 @@ def plot_loss_by_frequency(
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("training MSE")
     axes[0].legend(fontsize=7)
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+# --- Figures of the Part IV chapters (presentation; the lessons stay in the chapters) -----
+
+
+def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, color: str) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
+                                fc=color, ec="black", lw=1))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8)
+
+
+def _arrow(ax: Axes, x0: float, y0: float, x1: float, y1: float) -> None:
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="->", lw=1))
+
+
+def plot_architectures(architectures: Sequence[str] = ARCHITECTURES) -> Figure:
+    """Block diagrams of the architectures: where do the three digits meet?
+
+    The composing models read each channel with one shared encoder phi and differ in their
+    head; Cross-channel reads the stacked 3-channel image with one encoder psi.
+    """
+    for arch in architectures:
+        if arch not in ARCH_LABELS:
+            raise ParameterError("architectures", f"architectures must be among {', '.join(ARCH_LABELS)}; got {arch!r}")
+    enc, head_color, inp, out = "#cfe2f3", "#fce5cd", "#eeeeee", "#d9ead3"
+    heads = {"sum": "add: $\\sum_c w^\\top\\phi(x_c) + b$",
+             "linear": "linear layer on\n$[\\phi(x_1);\\phi(x_2);\\phi(x_3)]$",
+             "two_layer": "two-layer MLP on\n$[\\phi(x_1);\\phi(x_2);\\phi(x_3)]$"}
+    fig = Figure(figsize=(3 * len(architectures), 4.2))
+    axes = np.atleast_1d(fig.subplots(1, len(architectures)))
+    for ax, arch in zip(axes, architectures):
+        ax.set_xlim(0, 3)
+        ax.set_ylim(0, 4.2)
+        ax.axis("off")
+        ax.set_title(ARCH_LABELS[arch], fontsize=11)
+        if arch == "cross_channel":
+            _box(ax, 1.5, 0.4, 2.6, 0.45, "image $(x_1, x_2, x_3)$: 3 x 28 x 28", inp)
+            _box(ax, 1.5, 1.7, 2.6, 1.1, "one encoder $\\psi$ on all\n3 channels at once\n(digits mixed in layer 1)", enc)
+            _box(ax, 1.5, 3.0, 2.6, 0.5, "linear readout $w^\\top \\psi(x) + b$", head_color)
+            _arrow(ax, 1.5, 0.63, 1.5, 1.15)
+            _arrow(ax, 1.5, 2.25, 1.5, 2.75)
+            _arrow(ax, 1.5, 3.25, 1.5, 3.77)
+        else:
+            for i, xc in enumerate((0.5, 1.5, 2.5)):
+                _box(ax, xc, 0.4, 0.8, 0.45, f"$x_{i + 1}$", inp)
+                _box(ax, xc, 1.7, 0.8, 0.8, "$\\phi$\n(shared)", enc)
+                _arrow(ax, xc, 0.63, xc, 1.3)
+                _arrow(ax, xc, 2.1, 1.5 + 0.5 * (xc - 1.5), 2.7)
+            _box(ax, 1.5, 3.0, 2.8, 0.6, heads[arch], head_color)
+            _arrow(ax, 1.5, 3.3, 1.5, 3.77)
+        _box(ax, 1.5, 3.95, 1.4, 0.35, "$\\hat y$ = predicted sum", out)
+    fig.suptitle("The four architectures: where do the three digits meet?")
+    fig.tight_layout()
+    return fig
+
+
+def _no_ticks(ax: Axes) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_digit_samples(split: Any, rows: Sequence[int], title: str) -> Figure:
+    """Rows of a digit-sum split: each channel, and the three stacked as one colour image."""
+    fig = Figure(figsize=(6.4, 1.7 * len(rows)))
+    axes = fig.subplots(len(rows), 4, squeeze=False)
+    for r, i in enumerate(rows):
+        for c in range(3):
+            axes[r, c].imshow(split.images[i, c], cmap="gray_r")
+            axes[r, c].set_title(f"channel {c + 1}: digit {split.digits[i, c]}", fontsize=8)
+        axes[r, 3].imshow(np.moveaxis(split.images[i], 0, -1))
+        d = split.digits[i]
+        axes[r, 3].set_title(f"{d[0]} + {d[1]} + {d[2]} = {split.target[i]:.0f}", fontsize=9)
+        for ax in axes[r]:
+            _no_ticks(ax)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_digit_frequencies(expected: np.ndarray, observed: np.ndarray, *, ax: Axes | None = None) -> Figure:
+    """Bars of each digit's expected (Zipf law) and observed count in the training slots."""
+    fig, (ax,), own = _axes(None if ax is None else [ax], 1, (6.5, 3.8))
+    digits = np.arange(len(expected))
+    ax.bar(digits - 0.2, expected, width=0.4, label="Zipf law (exponent 2) x slots")
+    ax.bar(digits + 0.2, observed, width=0.4, label="observed in our training set")
+    ax.set_yscale("log")
+    ax.set_xticks(digits)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("occurrences in the training slots")
+    ax.set_title("Training digit frequencies: 0 most common, 9 rarest")
+    ax.legend()
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+def plot_image_rows(rows: Mapping[str, np.ndarray], title: str, *, columns: int = 8) -> Figure:
+    """A gallery: one row of up to ``columns`` images per entry of ``rows`` (label -> images)."""
+    fig = Figure(figsize=(columns, 1.2 * len(rows)))
+    axes = fig.subplots(len(rows), columns, squeeze=False)
+    for r, (name, images) in enumerate(rows.items()):
+        for c in range(columns):
+            _no_ticks(axes[r, c])
+            if c < len(images):
+                axes[r, c].imshow(images[c], cmap="gray_r")
+        axes[r, 0].set_ylabel(name, fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_symbol_task(task: Any, *, pair: int = 0) -> Figure:
+    """Top: the one-shot symbols with their labels. Bottom: a training row holding a symbol
+    and a test pair of two symbols, channel by channel."""
+    k = len(task.symbol_images)
+    fig = Figure(figsize=(11, 2.9))
+    axes = fig.subplots(2, max(k, 8))
+    for j in range(k):
+        axes[0, j].imshow(task.symbol_images[j], cmap="gray")
+        axes[0, j].set_title(f"label {task.symbol_labels[j]}", fontsize=8)
+    row = int(task.rare_rows[0])
+    for c in range(3):
+        axes[1, c].imshow(task.train.images[row, c], cmap="gray")
+        axes[1, 5 + c].imshow(task.test.images[pair, c], cmap="gray")
+    for split, i, col, name in ((task.train, row, 1, "a training row"), (task.test, pair, 6, "a test pair")):
+        axes[1, col].set_title(f"{name}: {' + '.join(map(str, split.digits[i]))} = {split.target[i]:.0f}", fontsize=8)
+    for ax in axes.ravel():
+        _no_ticks(ax)
+        if not ax.images:
+            ax.axis("off")
+    fig.suptitle("Top: the one-shot symbols. Bottom: a training row and a test pair", fontsize=9)
+    return fig
+
+
+def plot_nearest_distances(ordinary: np.ndarray, pairs: np.ndarray, *, ax: Axes | None = None) -> Figure:
+    """Histograms of the distance from each test row to its nearest training row."""
+    fig, (ax,), own = _axes(None if ax is None else [ax], 1, (6, 3.5))
+    bins = np.linspace(0, max(np.max(pairs), np.max(ordinary)), 40)
+    ax.hist(ordinary, bins=bins, alpha=0.6, label="ordinary test rows")
+    ax.hist(pairs, bins=bins, alpha=0.6, label="test pairs of two rare symbols")
+    ax.set_xlabel("Euclidean distance to the nearest training row")
+    ax.set_ylabel("test rows")
+    ax.set_title("Test pairs are not near-copies of training rows")
+    ax.legend()
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+def plot_rarest_share(runs: Mapping[str, Any], *, architecture: str = "sum", weight_decay: float = 0.5,
+                      ax: Axes | None = None) -> Figure:
+    """Training MSE against the share of the digits held by a row's rarest class, one line per
+    run (label -> Table 1 result, payload or records), one-shot rows as stars at one slot."""
+    from memcomp.experiments.table1_report import loss_by_frequency, table1_summary
+
+    fig, (ax,), own = _axes(None if ax is None else [ax], 1, (6.5, 4))
+    for k, (label, run) in enumerate(runs.items()):
+        records = _records(run)
+        draws, loss = loss_by_frequency(records, architecture, weight_decay)
+        ax.plot(draws / draws.sum(), loss, "o-", color=f"C{k}", label=label)
+        one_shot = table1_summary(records, "train_loss_rare")[architecture][weight_decay]
+        ax.plot([1 / draws.sum()], [one_shot], "*", ms=13, color=f"C{k}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_xlabel("share of the digits: row's rarest class")
+    ax.set_ylabel(f"training MSE at weight decay {weight_decay:g}")
+    ax.set_title(f"{ARCH_LABELS.get(architecture, architecture)} model: digit rows (lines) and one-shot rows (stars)")
+    ax.legend(fontsize=8)
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+def plot_self_influence(influence: Sequence[Mapping[str, Any]], test_loss: Mapping[float, float], *,
+                        axes: Sequence[Axes] | None = None) -> Figure:
+    """Left: self-influence of one-shot and ordinary rows at each weight decay. Right: mean
+    self-influence of the one-shot rows against the test-pair loss (``test_loss``: weight
+    decay -> loss), one point per weight decay."""
+    fig, axes, own = _axes(axes, 2, (10, 3.8))
+    wds = sorted({float(r["weight_decay"]) for r in influence})
+    mean_rare = []
+    for k, wd in enumerate(wds):
+        for kind, color, label in (("rare", "C3", "one-shot symbol rows"), ("ordinary", "C0", "ordinary rows")):
+            vals = [r["self_influence"] for r in influence if r["weight_decay"] == wd and r["kind"] == kind]
+            axes[0].scatter(np.full(len(vals), k) + (0.1 if kind == "rare" else -0.1), vals, color=color,
+                            label=label if k == 0 else None)
+            if kind == "rare":
+                mean_rare.append(float(np.mean(vals)))
+    axes[0].set_xticks(range(len(wds)), [f"WD {w:g}" for w in wds])
+    axes[0].set_yscale("symlog", linthresh=0.1)
+    axes[0].set_ylabel("mem(i): own loss without row minus with")
+    axes[0].set_title("Self-influence")
+    axes[0].legend()
+    axes[0].grid(True, alpha=0.3)
+    losses = [test_loss[w] for w in wds]
+    axes[1].plot(mean_rare, losses, "o-", color="C3")
+    for w, x, y in zip(wds, mean_rare, losses):
+        axes[1].annotate(f"WD {w:g}", (x, y), textcoords="offset points", xytext=(6, 4))
+    axes[1].set_xscale("symlog", linthresh=0.1)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("mean self-influence of the one-shot rows")
+    axes[1].set_ylabel("test-pair loss")
+    axes[1].set_title("High memorization, low test-pair loss")
+    axes[1].grid(True, which="both", alpha=0.3)
     if own:
         fig.tight_layout()
     return fig
