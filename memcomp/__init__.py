@@ -9,6 +9,9 @@ Modules (one concept each):
 - :mod:`memcomp.data`    bundled MNIST, rare symbols, the digit-sum task, downloads
 - :mod:`memcomp.nets`    encoders, composition heads, training
 - :mod:`memcomp.experiments`  the paper's figures and table as runnable experiments
+- :mod:`memcomp.plots`   every figure (linear and neural), Figure API, ``ax=``
+- :mod:`memcomp.reference`  printed training numbers checked against committed references
+- :mod:`memcomp.records` recorded runs (GPU, long CPU) shipped with the package
 - :mod:`memcomp.config`  scales, devices, seeds, threads and progress bars
 """
 

@@ -74,7 +74,7 @@ def test_plot_figure1_takes_a_sweep_result_and_rejects_other_things():
     from matplotlib.figure import Figure
 
     from memcomp.experiments.figure1 import run_figure1
-    from memcomp.plots import plot_figure1
+    from memcomp.plots.linear import plot_figure1
 
     res = run_figure1(Figure1Config(n=200, d=1000, alphas=(1.5, 2.5), noise_sigmas=(0.0, 0.1), runs=2))
     fig = plot_figure1(res, theory=True)

@@ -142,7 +142,7 @@ def test_memcomp_threads_must_be_a_positive_integer(monkeypatch, value, fragment
 def test_no_module_changes_torch_threads_at_import():
     code = (
         "import torch; torch.set_num_threads(3); before = torch.get_num_threads()\n"
-        "import memcomp, memcomp.cli, memcomp.nets.train, memcomp.nets.influence, memcomp.neural_plots\n"
+        "import memcomp, memcomp.cli, memcomp.nets.train, memcomp.nets.influence, memcomp.plots.neural\n"
         "import memcomp.experiments.figure2, memcomp.experiments.table1, memcomp.experiments.table1_influence\n"
         "assert torch.get_num_threads() == before == 3, torch.get_num_threads()\n"
     )

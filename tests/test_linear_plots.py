@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from memcomp import plots
+from memcomp.plots import linear as plots
 
 
 def _no_pyplot_figures(make):

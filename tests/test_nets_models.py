@@ -104,7 +104,7 @@ def test_wrong_input_shape_is_a_clear_error():
 
 def test_architecture_names_are_defined_once_and_labelled():
     import memcomp.experiments.table1_report as report
-    import memcomp.neural_plots as plots
+    import memcomp.plots.neural as plots
 
     assert ARCHITECTURES == ("sum", "linear", "two_layer", "cross_channel")
     assert set(ARCH_LABELS) == set(ARCHITECTURES) and set(COMPOSING) == set(ARCHITECTURES) - {"cross_channel"}

@@ -13,7 +13,7 @@ from memcomp.experiments.table1_report import (
     table1_markdown,
 )
 from memcomp.nets.evaluation import row_errors
-from memcomp.neural_plots import plot_loss_by_frequency, plot_table1
+from memcomp.plots.neural import plot_loss_by_frequency, plot_table1
 from memcomp.results import read_json
 
 pytestmark = pytest.mark.usefixtures("quiet", "torch_threads")

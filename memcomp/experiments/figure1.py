@@ -4,7 +4,7 @@ The experiment behind ``memcomp reproduce figure1``: :class:`Figure1Config` (eve
 parameter, with the ``fast`` and ``paper`` presets of :func:`figure1_config`),
 :func:`run_figure1` (the sweep: every alpha and run, main and noise panels) and the command
 line, which writes ``OUT/figure1.json`` (the configuration, wall time and tidy records) and
-``OUT/figure1.png`` (the panels drawn by :func:`memcomp.plots.plot_figure1`).
+``OUT/figure1.png`` (the panels drawn by :func:`memcomp.plots.linear.plot_figure1`).
 
 The mathematics of one run (one design, one factorisation, the metrics at every sigma) is
 :func:`memcomp.linear.sweep.run_metrics`; see that module for the metrics. Runs are
@@ -333,7 +333,7 @@ def run(
     }
     write_json(out / "figure1.json", payload)
     if plot:
-        from memcomp.plots import plot_figure1
+        from memcomp.plots.linear import plot_figure1
 
         write_png(out / "figure1.png", plot_figure1(payload), dpi=110)
     return payload

@@ -213,7 +213,7 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
     out = prepare_out(args.out)
     set_threads()  # torch threads: $MEMCOMP_THREADS or every core, fixed before training
     payload = run_figure2(config)
-    from memcomp.neural_plots import plot_figure2
+    from memcomp.plots.neural import plot_figure2
 
     write_json(out / "figure2.json", payload)
     write_png(out / "figure2.png", plot_figure2(payload))

@@ -23,7 +23,7 @@ Run ``s`` uses seed ``seed + s`` for the data, the initial weights and the minib
 
 This module holds the configuration, the runner and the command; the report (summaries,
 markdown, the paper's numbers) is :mod:`memcomp.experiments.table1_report`, the leave-one-out
-runner :mod:`memcomp.experiments.table1_influence`, the figures :mod:`memcomp.neural_plots`.
+runner :mod:`memcomp.experiments.table1_influence`, the figures :mod:`memcomp.plots.neural`.
 """
 
 from __future__ import annotations
@@ -400,7 +400,7 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
         records = run_table1_influence(result, n_ordinary=influence)
         result = replace(result, influence=records, seconds=time.perf_counter() - start, models={}, tasks={})
-    from memcomp.neural_plots import plot_table1
+    from memcomp.plots.neural import plot_table1
 
     payload = result.payload()
     write_json(out / "table1.json", payload)

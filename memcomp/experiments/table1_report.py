@@ -1,7 +1,7 @@
 """Table 1's report: the paper's numbers, summaries of the records, markdown tables.
 
 Pure numpy on tidy records (see :mod:`memcomp.experiments.table1`); the figures are in
-:mod:`memcomp.neural_plots`. Every function takes a :class:`~memcomp.experiments.table1.Table1Result`,
+:mod:`memcomp.plots.neural`. Every function takes a :class:`~memcomp.experiments.table1.Table1Result`,
 a JSON payload (a mapping with ``"records"``) or the records themselves.
 """
 
