@@ -16,7 +16,7 @@ ENVIRONMENT_FIELDS = {"memcomp", "numpy", "torch", "device", "threads", "cpu_cap
 TINY = ["--scale", "fast", "--epochs", "1", "--train-size", "40", "--test-size", "20", "--nines", "2", "--device", "cpu"]
 
 
-def test_tiny_fast_cli_run_writes_json_and_png(tmp_path):
+def test_tiny_fast_cli_run_writes_json_and_png(tmp_path, torch_threads):
     rc = main(["reproduce", "figure2", *TINY, "--seeds", "2", "--nines", "2,5", "--out", str(tmp_path)])
     assert rc == 0
     payload = read_json(tmp_path / "figure2.json")
@@ -24,7 +24,7 @@ def test_tiny_fast_cli_run_writes_json_and_png(tmp_path):
     assert payload["config"]["scale"] == "fast" and payload["config"]["n_train"] == 40
     env = payload["environment"]
     assert ENVIRONMENT_FIELDS <= set(env)
-    assert env["device"] == "cpu" and env["threads"] == 1 and env["mixed_precision"] is False
+    assert env["device"] == "cpu" and env["threads"] == torch_threads and env["mixed_precision"] is False
     records = payload["records"]
     assert len(records) == 4 * 2 * 2
     for r in records:

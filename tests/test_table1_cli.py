@@ -26,14 +26,14 @@ RECORD_FIELDS = {
 TINY = ["--scale", "fast", "--epochs", "1", "--train-size", "30", "--test-size", "10", "--device", "cpu"]
 
 
-def test_tiny_cli_run_writes_json_png_and_table(tmp_path, capsys):
+def test_tiny_cli_run_writes_json_png_and_table(tmp_path, capsys, torch_threads):
     rc = main(["reproduce", "table1", *TINY, "--curve", "0.1", "--seeds", "2", "--test-in-size", "20", "--out", str(tmp_path)])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "| Sum |" in printed and "table1: finished" in printed
     payload = read_json(tmp_path / "table1.json")
     assert (tmp_path / "table1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert payload["experiment"] == "table1" and payload["environment"]["threads"] == 1
+    assert payload["experiment"] == "table1" and payload["environment"]["threads"] == torch_threads
     assert set(payload["config"]) == {f.name for f in dataclasses.fields(Table1Config)}
     assert payload["config"]["n_train"] == 30 and payload["config"]["epochs"] == 1
     records = payload["records"]
