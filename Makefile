@@ -58,7 +58,7 @@ PORTABLE_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 MEMCOMP_THRE
 notebooks: $(STAMP)
 	$(NBVAL) book $(addprefix --ignore=,$(NEURAL_CHAPTERS))
 	@mkdir -p _build && rm -f _build/reference-checks.txt
-	$(PORTABLE_CPU) MEMCOMP_REFERENCE_LOG=_build/reference-checks.txt $(NBVAL) $(NEURAL_CHAPTERS)
+	$(PORTABLE_CPU) MEMCOMP_REFERENCE_LOG=$(CURDIR)/_build/reference-checks.txt $(NBVAL) $(NEURAL_CHAPTERS)
 	@echo "Neural chapters under $(PORTABLE_CPU), checked against their references:"
 	@cat _build/reference-checks.txt
 

@@ -26,7 +26,8 @@ The environment variable ``MEMCOMP_REFERENCE`` switches the mode: unset or ``che
 compares (the default), ``write`` stores the printed text as the new reference (keeping the
 block's tolerance), ``dump:DIR`` writes the text to ``DIR/<chapter>.<block>.txt`` without
 checking (for measuring the spread). ``MEMCOMP_REFERENCE_LOG=FILE`` appends a one-line
-summary of each check to ``FILE``.
+summary of each check to ``FILE`` (give an absolute path: a chapter's kernel runs in the
+chapter's folder).
 """
 
 from __future__ import annotations
