@@ -44,7 +44,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["NUMBER", "Comparison", "Printer", "checked", "compare_text", "numbers_in", "skeleton"]
+__all__ = ["NUMBER", "Comparison", "Printer", "checked", "compare_text", "load_reference",
+           "numbers_in", "reference_path", "skeleton"]
 
 #: A printed number: optional sign, digits with optional thousands commas, optional
 #: decimals, optional exponent, optional percent sign.
