@@ -124,3 +124,50 @@ def test_cudnn_benchmark_setting_is_left_as_it_was():
     train_model(build_model("sum", feature_dim=4, width=2, seed=0), data,
                 TrainConfig(epochs=1, batch_size=8, device="cpu", cudnn_benchmark=True))
     assert torch.backends.cudnn.benchmark == before
+
+
+class _Frozen(torch.nn.Module):
+    """A linear model plus a weight and a bias that the output ignores (their gradient is 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(3 * 28 * 28, 1)
+        self.idle_weight = torch.nn.Parameter(torch.ones(2, 2))
+        self.idle_bias = torch.nn.Parameter(torch.ones(2))
+
+    def forward(self, x):
+        idle = 0.0 * (self.idle_weight.sum() + self.idle_bias.sum())
+        return self.linear(x.flatten(1)).squeeze(-1) + idle
+
+
+@pytest.mark.parametrize("mode", ["l2", "l2_no_norm", "decoupled"])
+def test_weight_decay_modes_agree_without_decay(mode):
+    data = _digits_like(32, 0)
+    base = train_model(build_model("sum", feature_dim=8, width=4, seed=1), data, TrainConfig(epochs=1, batch_size=8, seed=0))
+    other = train_model(
+        build_model("sum", feature_dim=8, width=4, seed=1), data, TrainConfig(epochs=1, batch_size=8, seed=0, weight_decay_mode=mode)
+    )
+    assert other.epoch_losses == base.epoch_losses
+
+
+def test_weight_decay_modes_shrink_what_they_say():
+    """With a zero loss gradient, one step of lr 0.1 and weight decay 0.5: AdamW shrinks every
+    parameter by exactly 1 - 0.05; coupled L2 moves it by Adam's normalised step (about lr);
+    l2_no_norm leaves the bias alone."""
+    data = _digits_like(4, 0)
+    after = {}
+    for mode in ("l2", "l2_no_norm", "decoupled"):
+        model = _Frozen()
+        cfg = TrainConfig(epochs=1, batch_size=4, lr=0.1, weight_decay=0.5, weight_decay_mode=mode, lr_schedule="constant")
+        train_model(model, data, cfg)
+        after[mode] = (model.idle_weight[0, 0].item(), model.idle_bias[0].item())
+    assert after["decoupled"] == pytest.approx((0.95, 0.95), abs=1e-6)
+    assert after["l2"] == pytest.approx((0.9, 0.9), abs=1e-4)  # Adam's first step: lr * sign(gradient)
+    assert after["l2_no_norm"] == pytest.approx((0.9, 1.0), abs=1e-4)
+
+
+def test_decoupled_weight_decay_needs_adam():
+    with pytest.raises(ValueError, match="weight_decay_mode 'decoupled' needs optimizer 'adam'"):
+        TrainConfig(optimizer="sgd", weight_decay_mode="decoupled")
+    with pytest.raises(ValueError, match="weight_decay_mode must be one of"):
+        TrainConfig(weight_decay_mode="adamw")

@@ -7,7 +7,9 @@ with the square loss. Run ``s`` of a configuration uses seed ``seed + s`` for th
 initial weights and the minibatch order.
 
 Each record holds ``train_loss`` (all training rows) and ``train_loss_nines`` (the training rows
-that hold a 9, i.e. how well the network fits, or memorizes, the rare 9s; ``None`` with no 9s).
+that hold a 9, i.e. how well the network fits, or memorizes, the rare 9s; ``None`` with no 9s),
+and the test losses split by whether a row's digit combination occurs in training
+(:func:`figure2_cell`): the control that tells composition from capacity.
 """
 
 from __future__ import annotations
@@ -46,12 +48,21 @@ class Figure2Config(NeuralConfig):
     nines : tuple of int
         Numbers of 9s in training, one task per value (0 to 3 * n_train).
     weight_decay : float
-        Coupled L2 coefficient of every run (>= 0).
+        Weight decay of every run (>= 0), read as ``weight_decay_mode``.
+    cross_channel_epochs : int or None
+        Epochs of the Cross-channel network (None: ``epochs``). It fits its training set more
+        slowly than the composing models; the presets give it the budget that makes it fit at
+        least as well, the rows with a 9 included, so that the architectures are compared at
+        equal memorization.
+    seen_combo_replicas : int
+        Test rows per training row with a 9 in the seen-combination control.
     """
 
     n_test: int
     nines: tuple[int, ...]
     weight_decay: float = 0.0
+    cross_channel_epochs: int | None = None
+    seen_combo_replicas: int = 4
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -61,6 +72,15 @@ class Figure2Config(NeuralConfig):
         for m in self.nines:
             check_int("nines", m, low=0, high=3 * self.n_train)
         check_float("weight_decay", self.weight_decay, low=0.0, high=1000.0)
+        if self.cross_channel_epochs is not None:
+            check_int("cross_channel_epochs", self.cross_channel_epochs, low=1, high=100_000)
+        check_int("seen_combo_replicas", self.seen_combo_replicas, low=1, high=1000)
+
+    def epochs_for(self, architecture: str) -> int:
+        """The training budget of ``architecture``."""
+        if architecture == "cross_channel" and self.cross_channel_epochs is not None:
+            return self.cross_channel_epochs
+        return self.epochs
 
     def train_config(self, seed: int, weight_decay: float | None = None) -> TrainConfig:
         """The :class:`memcomp.nets.TrainConfig` of one run (default: this config's weight decay)."""
@@ -71,7 +91,7 @@ def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
     """The preset for ``scale``, with any field replaced by ``overrides``.
 
     ``fast`` (a CPU): the small CNN (LayerNorm, width 16, 64 features), 3,000 training rows,
-    60, 150 and 400 nines, 20 epochs, 2 seeds. ``paper`` (a GPU) differs only where written
+    15, 30, 60 and 400 nines, 20 epochs (Cross-channel 60, see ``cross_channel_epochs``), 2 seeds. ``paper`` (a GPU) differs only where written
     below: ResNet-18 with 512 features, 32,000 rows, 10, 100 and 1,000 nines.
 
     Parameters
@@ -98,10 +118,11 @@ def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
         n_train=3000,
         n_test=1000,
         zipf_exponent=2.0,
-        nines=(60, 150, 400),
+        nines=(15, 30, 60, 400),
         seeds=2,
         seed=0,
         epochs=20,
+        cross_channel_epochs=60,
         batch_size=64,
         lr=3e-3,
         weight_decay=0.0,
@@ -124,6 +145,75 @@ def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
     return replace(base, **overrides) if overrides else base
 
 
+def figure2_cells(config: Figure2Config) -> list[dict[str, Any]]:
+    """The grid of independent trainings: one cell per (seed, nines, architecture), in the
+    order of the records."""
+    return [
+        {"seed": config.seed + s, "nines": m, "architecture": a}
+        for s in range(config.seeds)
+        for m in config.nines
+        for a in config.architectures
+    ]
+
+
+def figure2_cell(config: Figure2Config, cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """Train one architecture on one task (seed, number of 9s) and return its record.
+
+    The record's losses: ``ood_test_loss``, ``in_test_loss`` (split into
+    ``in_test_loss_seen_combo`` and ``in_test_loss_unseen_combo``, see
+    :mod:`memcomp.data.combinations`), ``seen_combo_test_loss`` (held-out 9 images in the
+    digit combinations of the training rows that hold a 9), ``train_loss`` and
+    ``train_loss_nines``; ``epochs`` is the training budget the architecture got.
+    """
+    from memcomp.data.combinations import seen_combination_mask, seen_nines_split
+    from memcomp.data.digitsum import build_digit_sum
+    from memcomp.nets.evaluation import row_errors
+    from memcomp.nets.train import train_model
+
+    seed, nines, arch = cell["seed"], cell["nines"], cell["architecture"]
+    task = build_digit_sum(
+        n_train=config.n_train,
+        n_test=config.n_test,
+        zipf_exponent=config.zipf_exponent,
+        nines_in_train=nines,
+        seed=seed,
+        source=config.source,
+    )
+    nine_rows = np.flatnonzero((task.train.digits == 9).any(axis=1))
+    seen = seen_combination_mask(task.test_in, task.train)
+    seen_nines = seen_nines_split(task, replicas=config.seen_combo_replicas, seed=seed)
+    model = config.build_model(arch, seed)
+    train_config = replace(config.train_config(seed), epochs=config.epochs_for(arch), device=resolve_device(config.device))
+    result = train_model(model, task.train, train_config, desc=f"{arch}, {nines} nines")
+    err_in = row_errors(model, task.test_in)
+    err_train = row_errors(model, task.train)
+
+    def mean(err: np.ndarray) -> float | None:
+        return float(err.mean()) if err.size else None
+
+    record = {
+        "architecture": arch,
+        "zipf_exponent": config.zipf_exponent,
+        "nines_in_train": task.nines_in_train,
+        "seed": seed,
+        "epochs": train_config.epochs,
+        "weight_decay": config.weight_decay,
+        "weight_decay_mode": config.weight_decay_mode,
+        "ood_test_loss": mean(row_errors(model, task.test_ood)),
+        "seen_combo_test_loss": mean(row_errors(model, seen_nines)) if len(seen_nines) else None,
+        "in_test_loss": mean(err_in),
+        "in_test_loss_seen_combo": mean(err_in[seen]),
+        "in_test_loss_unseen_combo": mean(err_in[~seen]),
+        "in_test_seen_combo_share": float(seen.mean()),
+        "ood_test_seen_combo_share": float(seen_combination_mask(task.test_ood, task.train).mean()),
+        "train_loss": result.train_loss,
+        "train_loss_nines": mean(err_train[nine_rows]) if nine_rows.size else None,
+        "train_seconds": result.seconds,
+        "train_digit_counts": task.train_digit_counts.tolist(),
+    }
+    return [record]
+
+
 def run_figure2(config: Figure2Config) -> dict[str, Any]:
     """Train every architecture on every rarity setting and seed.
 
@@ -136,7 +226,7 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
     -------
     dict
         The JSON payload ``{"experiment", "config", "device", "environment", "seconds",
-        "records"}``, one record per (seed, nines, architecture).
+        "records"}``, one record per (seed, nines, architecture) (see :func:`figure2_cell`).
 
     Raises
     ------
@@ -145,44 +235,14 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
     """
     if not isinstance(config, Figure2Config):
         raise ParameterTypeError("config", f"config must be a Figure2Config; got {type(config).__name__}")
-    from memcomp.data.digitsum import build_digit_sum
-    from memcomp.nets.evaluation import evaluate
-    from memcomp.nets.train import train_model
     from memcomp.results import environment
 
     device = resolve_device(config.device)
     start = time.perf_counter()
+    cells = figure2_cells(config)
     records = []
-    jobs = [(s, m) for s in range(config.seeds) for m in config.nines]
-    for s, nines in progress(jobs, desc="figure2", total=len(jobs), leave=True):
-        seed = config.seed + s
-        task = build_digit_sum(
-            n_train=config.n_train,
-            n_test=config.n_test,
-            zipf_exponent=config.zipf_exponent,
-            nines_in_train=nines,
-            seed=seed,
-            source=config.source,
-        )
-        nine_rows = np.flatnonzero((task.train.digits == 9).any(axis=1))
-        for arch in config.architectures:
-            model = config.build_model(arch, seed)
-            result = train_model(model, task.train, replace(config.train_config(seed), device=device), desc=f"{arch}, {nines} nines")
-            records.append(
-                {
-                    "architecture": arch,
-                    "zipf_exponent": config.zipf_exponent,
-                    "nines_in_train": task.nines_in_train,
-                    "seed": seed,
-                    "ood_test_loss": evaluate(model, task.test_ood),
-                    "in_test_loss": evaluate(model, task.test_in),
-                    "train_loss": result.train_loss,
-                    "train_loss_nines": evaluate(model, task.train.subset(nine_rows)) if nine_rows.size else None,
-                    "train_seconds": result.seconds,
-                    "train_digit_counts": task.train_digit_counts.tolist(),
-                }
-            )
-            del model
+    for cell in progress(cells, desc="figure2", total=len(cells), leave=True):
+        records += figure2_cell(config, cell)
     return {
         "experiment": "figure2",
         "config": asdict(config),

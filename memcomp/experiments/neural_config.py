@@ -37,6 +37,9 @@ FLAGS: dict[str, str] = {
     "symbols": "--symbols",
     "digit_images_per_class": "--digit-images",
     "influence": "--influence",
+    "weight_decay_mode": "--weight-decay-mode",
+    "influence_architectures": "--influence-architectures",
+    "influence_spread_seeds": "--influence-spread-seeds",
     "out": "--out",
 }
 
@@ -51,7 +54,7 @@ class NeuralConfig:
         The preset this config came from.
     architectures : tuple of str
         Subset of :data:`memcomp.nets.architectures.ARCHITECTURES`.
-    encoder : {"small_cnn", "plain_cnn", "resnet18"}
+    encoder : {"small_cnn", "plain_cnn", "batchnorm_cnn", "resnet18"}
         The per-digit (or whole-image) network.
     feature_dim : int
         Encoder output size (1 to 65536).
@@ -65,6 +68,8 @@ class NeuralConfig:
         Run ``s`` of ``seeds`` uses seed ``seed + s`` for data, weights and minibatch order.
     epochs, batch_size, lr, augment_shift :
         Training (Adam, cosine schedule): see :class:`memcomp.nets.TrainConfig`.
+    weight_decay_mode : {"l2", "l2_no_norm", "decoupled"}
+        Which reading of "weight decay" (see :mod:`memcomp.nets.train`).
     source : {"bundled", "full"}
         MNIST: the bundled subset or the full download.
     device : {"cpu", "cuda", "auto"} or None
@@ -92,6 +97,7 @@ class NeuralConfig:
     device: str | None = None
     amp: bool = True
     cudnn_benchmark: bool = False
+    weight_decay_mode: str = "l2"
 
     def __post_init__(self) -> None:
         from memcomp.nets.architectures import ARCHITECTURES
@@ -117,14 +123,15 @@ class NeuralConfig:
         check_choice("source", self.source, ("bundled", "full"))
         if self.device is not None:
             check_choice("device", self.device, ("cpu", "cuda", "auto"))
-        self.train_config(0, 0.0)  # validates epochs, batch_size, lr, augment_shift, amp, cudnn_benchmark
+        self.train_config(0, 0.0)  # validates epochs, batch_size, lr, augment_shift, amp, cudnn_benchmark, weight_decay_mode
 
     def all_architectures(self) -> tuple[str, ...]:
         """Every architecture this config trains."""
         return self.architectures
 
     def train_config(self, seed: int, weight_decay: float) -> TrainConfig:
-        """The :class:`memcomp.nets.TrainConfig` of one run (Adam, cosine schedule, coupled L2).
+        """The :class:`memcomp.nets.TrainConfig` of one run (Adam, cosine schedule, weight decay
+        read as ``weight_decay_mode``).
 
         Parameters
         ----------
@@ -140,6 +147,7 @@ class NeuralConfig:
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=weight_decay,
+            weight_decay_mode=self.weight_decay_mode,
             optimizer="adam",
             seed=seed,
             device=self.device,
@@ -186,11 +194,19 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, test_size_help: st
     parser.add_argument(
         "--architectures", default=None, help="comma-separated subset of sum,linear,two_layer,cross_channel (default: all four)"
     )
-    parser.add_argument("--encoder", default=None, help="override the preset's encoder: small_cnn, plain_cnn or resnet18")
+    parser.add_argument(
+        "--encoder", default=None, help="override the preset's encoder: small_cnn, plain_cnn, batchnorm_cnn or resnet18"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
     parser.add_argument("--train-size", type=int, default=None, help="override the preset's number of training samples")
     parser.add_argument("--test-size", type=int, default=None, help=test_size_help)
     parser.add_argument("--source", choices=("bundled", "full"), default=None, help="MNIST source (default: bundled)")
+    parser.add_argument(
+        "--weight-decay-mode",
+        default=None,
+        help="reading of weight decay: l2 (coupled, every parameter), l2_no_norm (coupled, weights only) or "
+        "decoupled (AdamW) (default: the preset's)",
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
 
 
@@ -206,6 +222,7 @@ def network_overrides(args: argparse.Namespace, *, test_size_field: str, **extra
         "n_train": args.train_size,
         test_size_field: args.test_size,
         "source": args.source,
+        "weight_decay_mode": args.weight_decay_mode,
         **extra,
     }
     overrides.update({k: v for k, v in given.items() if v is not None})

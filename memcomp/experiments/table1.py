@@ -7,11 +7,11 @@ one ordinary digit. Each architecture is trained with weight decay 0 (free to me
 ten one-shot rows) and with weight decay switched on; the paper reports test / train loss
 for 0 and 0.5.
 
-Weight decay (our choice, stated in the book): the optimizer's coupled L2 term of
-:mod:`memcomp.nets.train` (Adam's ``weight_decay``: ``weight_decay * theta`` added to the
-gradient), on every parameter — the literal reading of "weight decay 0.5" in PyTorch.
+Weight decay: ``config.weight_decay_mode`` picks one of three readings of "weight decay 0.5"
+(:mod:`memcomp.nets.train`): coupled L2 on every parameter (``l2``), coupled L2 on weights
+only (``l2_no_norm``), or AdamW's decoupled decay (``decoupled``). Every record names it.
 
-Records (one per architecture, weight decay and seed): ``test_loss`` (MSE on the rare-symbol
+Records (one per architecture, weight decay and seed): ``weight_decay_mode``, ``test_loss`` (MSE on the rare-symbol
 pair test, each symbol in the slot where it was seen), ``test_loss_moved`` (the same pairs with
 every symbol moved to a slot where it was never seen), ``train_loss`` (all training rows),
 ``train_loss_rare`` (the ten one-shot rows), ``train_loss_ordinary`` (the other rows),
@@ -42,6 +42,7 @@ from memcomp.experiments.neural_config import (
     add_network_arguments,
     flag_names,
     network_overrides,
+    parse_names,
     parse_numbers,
 )
 from memcomp.experiments.table1_report import (
@@ -308,6 +309,7 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> Table1Resu
             {
                 "architecture": arch,
                 "weight_decay": float(wd),
+                "weight_decay_mode": config.weight_decay_mode,
                 "seed": seed,
                 "test_loss": evaluate(model, task.test),
                 "test_loss_moved": evaluate(model, task.test_moved),
@@ -355,8 +357,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="K",
-        help="also measure leave-one-out self-influence (Sum model, weight decay 0 and 0.5) of every "
-        "one-shot row and K ordinary rows per seed; costs 2 * (10 + K) trainings per seed",
+        help="also measure leave-one-out self-influence (weight decay 0 and 0.5) of every one-shot row and K "
+        "ordinary rows per seed; costs 2 * (10 + K) trainings per seed and influence architecture",
+    )
+    parser.add_argument(
+        "--influence-architectures",
+        type=str,
+        default="sum",
+        help="comma-separated architectures measured by --influence (default: sum), e.g. sum,cross_channel",
+    )
+    parser.add_argument(
+        "--influence-spread-seeds",
+        type=int,
+        default=0,
+        metavar="S",
+        help="with --influence: S more full models per setting, for the seed-to-seed spread of each row's "
+        "prediction (default 0)",
     )
 
 
@@ -388,17 +404,28 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
         config = table1_config(args.scale, **overrides)
         resolve_device(config.device)  # fail early on cuda without a GPU
         influence = args.influence
+        influence_archs = parse_names("influence_architectures", args.influence_architectures) or ()
+        spread_seeds = check_int("influence_spread_seeds", args.influence_spread_seeds, low=0, high=100)
         if influence is not None:
             check_int("influence", influence, low=0, high=config.n_train - 10 * config.images_per_symbol)
-            if "sum" not in config.architectures:
-                raise ParameterError("influence", "influence needs the sum architecture among the trained architectures (--architectures)")
+            if not influence_archs:
+                raise ParameterError("influence_architectures", "influence_architectures must name at least one architecture")
+            for a in influence_archs:
+                if a not in config.architectures:
+                    raise ParameterError(
+                        "influence_architectures",
+                        f"influence_architectures must be among the trained architectures {config.architectures} "
+                        f"(--architectures); got {a!r}",
+                    )
     out = prepare_out(args.out)
     set_threads()  # torch threads: $MEMCOMP_THREADS or every core, fixed before training
     result = run_table1(config, keep_models=influence is not None)
     if influence is not None:
         from memcomp.experiments.table1_influence import run_table1_influence
 
-        records = run_table1_influence(result, n_ordinary=influence)
+        records = run_table1_influence(
+            result, n_ordinary=influence, architectures=influence_archs, spread_seeds=spread_seeds
+        )
         result = replace(result, influence=records, seconds=time.perf_counter() - start, models={}, tasks={})
     from memcomp.plots.neural import plot_table1
 

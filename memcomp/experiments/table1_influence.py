@@ -8,7 +8,7 @@ references.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -16,7 +16,9 @@ from memcomp.checks import ParameterError, ParameterTypeError, check_choice, che
 from memcomp.config import resolve_device
 
 
-def run_table1_influence(result: Any, *, n_ordinary: int, architecture: str = "sum") -> list[dict[str, Any]]:
+def run_table1_influence(
+    result: Any, *, n_ordinary: int, architectures: Sequence[str] = ("sum",), spread_seeds: int = 0
+) -> list[dict[str, Any]]:
     """Leave-one-out self-influence of every one-shot row and of ``n_ordinary`` ordinary rows
     (drawn with the seed), for each seed of the run on that seed's task, at the smallest and
     the largest of ``config.weight_decays``.
@@ -51,7 +53,10 @@ def run_table1_influence(result: Any, *, n_ordinary: int, architecture: str = "s
     if not result.models or not result.tasks:
         raise ParameterError("result", "result must come from run_table1(config, keep_models=True); it holds no models")
     config = result.config
-    check_choice("architecture", architecture, config.architectures)
+    if isinstance(architectures, str) or not architectures:
+        raise ParameterError("architectures", f"architectures must be a non-empty sequence of names; got {architectures!r}")
+    for architecture in architectures:
+        check_choice("architectures", architecture, config.architectures)
     n_ordinary = check_int("n_ordinary", n_ordinary, low=0, high=config.n_train - 10 * config.images_per_symbol)
     device = resolve_device(config.device)
     records: list[dict[str, Any]] = []
@@ -60,7 +65,7 @@ def run_table1_influence(result: Any, *, n_ordinary: int, architecture: str = "s
         task = result.tasks[seed]
         _, ordinary = pick_rows(task, 0, n_ordinary, seed=seed)
         rows = np.concatenate([task.rare_rows, ordinary])
-        for wd in sorted({min(config.weight_decays), max(config.weight_decays)}):
+        for architecture, wd in [(a, w) for a in architectures for w in sorted({min(config.weight_decays), max(config.weight_decays)})]:
             records += leave_one_out(
                 task,
                 rows,
@@ -71,5 +76,6 @@ def run_table1_influence(result: Any, *, n_ordinary: int, architecture: str = "s
                 width=config.width,
                 seeds=(seed,),
                 reference={seed: result.models[(architecture, float(wd), seed)]},
+                spread_seeds=spread_seeds,
             )
     return records

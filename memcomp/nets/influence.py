@@ -16,8 +16,12 @@ whole training set (``full``) and once without row ``i`` (``loo``). Then
   a reference for how much retraining alone moves predictions.
 
 Removing one row also changes which rows share a minibatch after it (the permutation is over
-n - 1 rows), so part of any change is plain retraining noise; ordinary rows, measured the same
-way, show how large that part is.
+n - 1 rows), so part of any change is plain retraining noise. Two baselines show how large that
+part is: ordinary rows, measured the same way, and (with ``spread_seeds``) the seed-to-seed
+spread of each row's own prediction with the row kept: ``pred_seed_spread`` and
+``loss_seed_spread`` are the standard deviations of the row's prediction and squared error over
+the full model and ``spread_seeds`` more full models trained from other seeds (seed + 1000 + k)
+on the same data.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ def leave_one_out(
     width: int | None = None,
     seeds: Sequence[int] = (0,),
     reference: Mapping[int, torch.nn.Module] | None = None,
+    spread_seeds: int = 0,
 ) -> list[dict[str, Any]]:
     """Leave-one-out self-influence of training ``rows`` of a :class:`RareSymbolTask`.
 
@@ -81,8 +86,10 @@ def leave_one_out(
     ``architecture, weight_decay, seed, row, kind ('rare' or 'ordinary'), digits, target,
     pred_full, pred_loo, loss_full, loss_loo, self_influence, pred_change, n_pairs,
     pair_loss_full, pair_loss_loo, pair_influence, pair_pred_change, test_in_change``
-    (the pair fields are None for ordinary rows, ``test_in_change`` None without ``test_in``).
-    Costs ``len(seeds) * (len(rows) + 1)`` trainings (minus the references given).
+    (the pair fields are None for ordinary rows, ``test_in_change`` None without ``test_in``),
+    and ``pred_seed_spread``, ``loss_seed_spread`` (None when ``spread_seeds`` is 0; see the
+    module docstring). Costs ``len(seeds) * (len(rows) + 1 + spread_seeds)`` trainings (minus
+    the references given).
     """
     from memcomp.data.digitsum import RareSymbolTask
     from memcomp.nets.models import ARCHITECTURES, build_model
@@ -99,6 +106,7 @@ def leave_one_out(
     if n < 2:
         raise ValueError(f"task.train must hold at least 2 rows to leave one out; got {n}")
     rows = _check_rows(rows, n)
+    spread_seeds = check_int("spread_seeds", spread_seeds, low=0, high=100)
     seeds = [check_seed("seeds", s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must hold at least one seed; got ()")
@@ -126,6 +134,12 @@ def leave_one_out(
             full = {"train": predict(model, task.train.subset(rows)), "test": predict(model, test)}
             if has_in:
                 full["test_in"] = predict(model, task.test_in)
+            others = []
+            for k in range(spread_seeds):
+                other = fresh(seed + 1000 + k)
+                train_model(other, task.train, replace(cfg, seed=seed + 1000 + k), desc=f"full model, seed {seed + 1000 + k}")
+                others.append(predict(other, task.train.subset(rows)))
+            full["seed_preds"] = np.stack([full["train"], *others])  # (1 + spread_seeds, len(rows))
             continue
         keep = np.ones(n, bool)
         keep[row] = False
@@ -154,7 +168,13 @@ def leave_one_out(
             "pair_influence": None,
             "pair_pred_change": None,
             "test_in_change": None,
+            "pred_seed_spread": None,
+            "loss_seed_spread": None,
         }
+        if spread_seeds:
+            preds = full["seed_preds"][:, rows.index(row)]
+            rec["pred_seed_spread"] = float(np.std(preds, ddof=1))
+            rec["loss_seed_spread"] = float(np.std((preds - target) ** 2, ddof=1))
         if rec["kind"] == "rare":
             slot = int(np.flatnonzero(task.train.rare[row])[0])
             symbol = int(task.train.image_ids[row, slot])

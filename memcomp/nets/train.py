@@ -7,11 +7,17 @@ Precision: with ``TrainConfig.amp`` on CUDA, the forward pass of a training step
 bfloat16 autocast; the loss is computed in float32, and everything reported after training
 (``TrainResult.train_loss``, every evaluation) runs in float32 without autocast.
 
-Weight decay (our choice): *coupled* L2, i.e. the optimizer's ``weight_decay`` argument,
-which adds ``weight_decay * theta`` to the gradient (for SGD this is gradient descent on
-loss + (weight_decay / 2) ||theta||^2). This is what ``weight_decay=0.5`` means in plain
-PyTorch SGD/Adam, the most likely reading of the paper's Table 1. It applies to every
-parameter, biases and norm scales included.
+Weight decay: three readings of "weight decay lambda" (``TrainConfig.weight_decay_mode``).
+
+- ``"l2"``: *coupled* L2, the optimizer's ``weight_decay`` argument, which adds
+  ``lambda * theta`` to the gradient of every parameter, biases and norm scales included (for
+  SGD, gradient descent on loss + (lambda / 2) ||theta||^2; in Adam the term is then divided
+  by the adaptive scale like the rest of the gradient).
+- ``"l2_no_norm"``: the same on weight matrices and conv kernels only; biases and
+  normalisation parameters (every parameter with fewer than 2 dimensions) are not decayed.
+- ``"decoupled"``: AdamW (Loshchilov and Hutter): after each step every parameter shrinks by
+  the factor ``1 - lr_t * lambda``, outside the adaptive scale, so over a run the decay alone
+  would shrink it by about ``exp(-lambda * sum_t lr_t)``. Adam only.
 
 Determinism: the model's initial weights come from :func:`memcomp.nets.build_model`'s
 ``seed``; the minibatch order comes from a ``torch.Generator`` seeded with
@@ -28,13 +34,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from memcomp.checks import ParameterTypeError, check_choice, check_float, check_int, check_seed
+from memcomp.checks import ParameterError, ParameterTypeError, check_choice, check_float, check_int, check_seed
 from memcomp.config import progress, resolve_device
 from memcomp.nets.evaluation import as_tensors, evaluate, squared_error_mean
 
-__all__ = ["TrainConfig", "TrainResult", "as_tensors", "evaluate", "random_shift", "train_model"]
+__all__ = ["WEIGHT_DECAY_MODES", "TrainConfig", "TrainResult", "as_tensors", "evaluate", "random_shift", "train_model"]
 
 OPTIMIZERS = ("adam", "sgd")
+WEIGHT_DECAY_MODES = ("l2", "l2_no_norm", "decoupled")
 SCHEDULES = ("cosine", "constant")
 
 
@@ -65,6 +72,7 @@ class TrainConfig:
     amp: bool = True
     augment_shift: int = 0
     cudnn_benchmark: bool = False
+    weight_decay_mode: str = "l2"
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, low=1, high=100_000)
@@ -80,6 +88,11 @@ class TrainConfig:
         check_choice("amp", self.amp, (True, False))
         check_int("augment_shift", self.augment_shift, low=0, high=8)
         check_choice("cudnn_benchmark", self.cudnn_benchmark, (True, False))
+        check_choice("weight_decay_mode", self.weight_decay_mode, WEIGHT_DECAY_MODES)
+        if self.weight_decay_mode == "decoupled" and self.optimizer != "adam":
+            raise ParameterError(
+                "weight_decay_mode", f"weight_decay_mode 'decoupled' needs optimizer 'adam' (AdamW); got optimizer {self.optimizer!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -108,10 +121,25 @@ def random_shift(x: torch.Tensor, shift: int, generator: torch.Generator) -> tor
     return out.gather(3, cols)
 
 
+def _parameter_groups(model: nn.Module, config: TrainConfig) -> list[dict[str, Any]]:
+    """One group decayed by ``config.weight_decay``; with ``l2_no_norm`` a second, undecayed
+    group holds the biases and normalisation parameters (fewer than 2 dimensions)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.weight_decay_mode != "l2_no_norm":
+        return [{"params": params, "weight_decay": config.weight_decay}]
+    return [
+        {"params": [p for p in params if p.ndim >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+    ]
+
+
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    groups = _parameter_groups(model, config)
+    if config.weight_decay_mode == "decoupled":
+        return torch.optim.AdamW(groups, lr=config.lr)
     if config.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+        return torch.optim.Adam(groups, lr=config.lr)
+    return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
 
 
 def _autocast(device: str, amp: bool):
