@@ -35,8 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOME_FILE = ROOT / "memcomp" / "home.py"
 
-# The Colab line as it stands in a notebook's JSON text: a source line of the setup cell.
-COLAB_LINE = re.compile(r'%pip install -q \\"memcomp @ git\+(?P<target>[^"\\]*)\\"')
+# The Colab install requirement as it stands in a notebook's JSON text: a quoted Python
+# string "memcomp @ git+URL[@REF]" in the setup cell (in `%pip install -q "..."` or in a
+# `subprocess.run([... "pip", "install", ...])` list).
+COLAB_LINE = re.compile(r'(?P<q>\\"|\')memcomp @ git\+(?P<target>[^"\'\\\s]*)(?P=q)')
 README_REGION = re.compile(
     r"(?P<open><!-- sync_home:(?P<name>[a-z]+) -->\n)(?P<body>.*?)(?P<close><!-- /sync_home:(?P=name) -->)", re.S
 )
@@ -105,8 +107,8 @@ def sync_notebook(text: str, home: Home, path: Path) -> str:
     if not found:
         return text
     if len(found) > 1:
-        raise SystemExit(f"{path}: the Colab install line appears {len(found)} times; expected once, in the setup cell")
-    if "%pip install -q \"memcomp @ git+" not in _first_code_cell_source(text, path):
+        raise SystemExit(f"{path}: 'memcomp @ git+' appears {len(found)} times; expected once, in the setup cell")
+    if "memcomp @ git+" not in _first_code_cell_source(text, path):
         raise SystemExit(f"{path}: the Colab install line is not in the first code cell")
     start, end = found[0].span("target")
     return text[:start] + home.repository + "@" + home.release + text[end:]
