@@ -46,7 +46,8 @@ test: unit notebooks html-check browser
 unit: $(STAMP)
 	$(PYTEST) tests --ignore=tests/browser -q
 
-NBVAL := MEMCOMP_PROGRESS=0 $(PYTEST) --nbval --nbval-current-env --nbval-cell-timeout=900 \
+# tests/nbval_memory.py: each chapter's kernel peak memory, as a table; a chapter at 1.5 GB fails.
+NBVAL := MEMCOMP_PROGRESS=0 MEMCOMP_MEMORY_LOG=$(CURDIR)/_build/chapter-memory.tsv $(PYTEST) -p tests.nbval_memory --nbval --nbval-current-env --nbval-cell-timeout=900 \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -q
 NEURAL_CHAPTERS := book/part4/figure2.ipynb book/part4/table1.ipynb
 # The neural chapters' outputs were stored with the native CPU kernels and 1 thread. They
@@ -56,11 +57,13 @@ NEURAL_CHAPTERS := book/part4/figure2.ipynb book/part4/table1.ipynb
 PORTABLE_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 MEMCOMP_THREADS=2
 
 notebooks: $(STAMP)
+	@mkdir -p _build && rm -f _build/reference-checks.txt _build/chapter-memory.tsv
 	$(NBVAL) book $(addprefix --ignore=,$(NEURAL_CHAPTERS))
-	@mkdir -p _build && rm -f _build/reference-checks.txt
 	$(PORTABLE_CPU) MEMCOMP_REFERENCE_LOG=$(CURDIR)/_build/reference-checks.txt $(NBVAL) $(NEURAL_CHAPTERS)
 	@echo "Neural chapters under $(PORTABLE_CPU), checked against their references:"
 	@cat _build/reference-checks.txt
+	@echo "Peak memory of each chapter's kernel in MB (limit 1500; then the largest child process):"
+	@cat _build/chapter-memory.tsv
 
 # nbval has just re-executed every chapter and matched its stored outputs, so this
 # build renders the stored outputs (as `make book` does), with warnings as errors.

@@ -81,3 +81,42 @@ def test_binder_installs_memcomp_and_cpu_torch():
     assert str(BINDER["torch"].specifier).startswith("==")
     runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
     assert runtime.startswith("python-3.")
+
+
+# --------------------------------------------------------------------------- peak memory under nbval
+
+
+def _run_nbval_with_memory_plugin(tmp_path: Path, *extra: str):
+    import subprocess
+    import sys
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("big = bytearray(200_000_000)\nbig[::4096] = b'x' * len(big[::4096])")]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    log = tmp_path / "memory.tsv"
+    env = {**__import__("os").environ, "MEMCOMP_MEMORY_LOG": str(log)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tests.nbval_memory", "--nbval",
+         "--nbval-current-env", "-q", str(path), *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    return proc, log
+
+
+def test_nbval_prints_each_notebooks_peak_memory(tmp_path: Path):
+    proc, log = _run_nbval_with_memory_plugin(tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "peak memory of each notebook's kernel (limit 1500 MB)" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if "chapter.ipynb" in line)
+    kernel_mb = float(row.split()[1])
+    assert 200 < kernel_mb < 1500, row  # the 200 MB the cell allocated, plus the kernel itself
+    assert log.read_text().split("\t")[0].endswith("chapter.ipynb")
+
+
+def test_nbval_fails_a_notebook_over_the_memory_limit(tmp_path: Path):
+    proc, _ = _run_nbval_with_memory_plugin(tmp_path, "--nbval-memory-limit-mb", "150")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "at or above the 150 MB limit" in proc.stdout and "OVER THE LIMIT" in proc.stdout
