@@ -274,6 +274,38 @@ def check_not_run(env: Env, command: str) -> None:
     """System package manager: not ours to run."""
 
 
+def check_sync_home(env: Env, command: str) -> None:
+    """The home's sync script, with ``--check``: it must run and find nothing out of date
+    (as written it would rewrite the repository's files)."""
+    argv = _argv(command)
+    argv[1] = str(ROOT / argv[1])
+    run(env, [*argv, *([] if "--check" in argv else ["--check"])], shown=f"{command} (with --check)")
+
+
+def check_cpu_torch(env: Env, command: str) -> None:
+    """Installing the CPU build of torch needs the network: check that it installs the torch
+    that requirements.txt pins, from the CPU index that binder/requirements.txt names."""
+    argv = _argv(command)
+    pins = [w for w in argv if w.startswith("torch==")]
+    assert len(pins) == 1, command
+    for name in ("requirements.txt", "binder/requirements.txt"):
+        lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+        assert pins[0] in [line.split("#")[0].strip() for line in lines], f"{command}: {name} does not pin {pins[0]}"
+    index = argv[argv.index("--index-url") + 1]
+    assert f"--extra-index-url {index}" in (ROOT / "binder" / "requirements.txt").read_text(), (
+        f"{command}: {index} is not the CPU index binder/requirements.txt uses"
+    )
+
+
+def check_dask_cli(env: Env, command: str) -> None:
+    """``dask scheduler`` / ``dask worker`` start servers: check that the subcommand exists
+    and knows every flag the README gives it."""
+    argv = _argv(command)
+    proc = run(env, [str(VENV_BIN / "dask"), argv[1], "--help"], shown=f"dask {argv[1]} --help (from: {command})")
+    for flag in (w for w in argv[2:] if w.startswith("--")):
+        assert flag in proc.stdout, f"{command}: dask {argv[1]} has no option {flag}"
+
+
 # (prefix, check); the first matching prefix decides. Order matters: specific before general.
 RULES: list[tuple[str, Callable[[Env, str], None]]] = [
     ("memcomp reproduce figure1 ", check_figure1),
@@ -291,6 +323,11 @@ RULES: list[tuple[str, Callable[[Env, str], None]]] = [
     ("jupyter labextension list", check_labextensions),
     ("from memcomp", check_python_statement),
     ("apt-get ", check_not_run),
+    ("python scripts/sync_home.py", check_sync_home),
+    ("python3 -m venv ", check_run),
+    (".venv/bin/pip install torch==", check_cpu_torch),
+    ("dask scheduler", check_dask_cli),
+    ("dask worker ", check_dask_cli),
 ]
 
 
