@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memcomp.linear import (
+    once_seen_leverage,
     FeatureGroups,
     LongTailModel,
     MinNormFactorization,
@@ -402,3 +403,30 @@ def test_model_rejects_bad_n(n, d):
 def test_model_rejects_bad_s(s):
     with pytest.raises(ValueError, match=r"^s\b"):
         LongTailModel(1000, 100, s, 1.0)
+
+
+def test_once_seen_leverage_is_the_row_norm_of_the_pseudo_inverse():
+    # E[e_j^2 | X] / sigma^2 = 1 + kappa_j = ||row j of X^+||^2 when the core block has full rank
+    model = LongTailModel(n=300, d=3000, s=5.0, alpha=2.0)
+    X = sample_problem(model, rng=2).X
+    lev = once_seen_leverage(X)
+    assert lev.full_rank and lev.features.size >= 5
+    Xp = np.linalg.pinv(X.toarray())
+    np.testing.assert_allclose(1 + lev.leverage, np.sum(Xp[lev.features] ** 2, axis=1), rtol=1e-9)
+    assert np.all(lev.leverage > 0)
+    # each feature is the only once-seen feature of its row, and the sign is the entry
+    np.testing.assert_array_equal(X[lev.rows, lev.features].A1, lev.sign)
+
+
+def test_once_seen_leverage_is_nan_when_the_core_block_is_rank_deficient():
+    # core column 2 is seen twice, but only in rows that also hold once-seen features
+    X = sp.csr_matrix(np.array([
+        [1.0, 0.0, 1.0, 1.0, 0.0],
+        [1.0, 0.0, -1.0, 0.0, 1.0],
+        [1.0, 1.0, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0, 0.0],
+    ]))
+    lev = once_seen_leverage(X)
+    assert not lev.full_rank
+    np.testing.assert_array_equal(lev.features, [3, 4])
+    assert np.all(np.isnan(lev.leverage))

@@ -12,6 +12,7 @@ from memcomp.linear.influence import (
     loo_coefficient_change,
     loo_effect_on,
     loo_predictions,
+    loo_prediction_change,
     self_influence,
 )
 
@@ -47,12 +48,29 @@ def test_closed_form_matches_explicit_refit(seed, n, d, kind, noiseless):
     X_test = np.random.default_rng(seed + 1).integers(-1, 2, size=(3, d)).astype(float)
     loo = loo_predictions(X, y)
     infl = self_influence(X, y)
+    change = loo_prediction_change(X, y)
     for i in range(n):
         beta_i = _refit_without(X, y, i)
         assert loo[i] == pytest.approx(X[i] @ beta_i, abs=1e-9)
-        assert infl[i] == pytest.approx(abs(X[i] @ (beta - beta_i)), abs=1e-9)
+        # self-influence: row i's own squared loss without it minus with it
+        loss_without, loss_with = (y[i] - X[i] @ beta_i) ** 2, (y[i] - X[i] @ beta) ** 2
+        assert infl[i] == pytest.approx(loss_without - loss_with, abs=1e-8)
+        assert change[i] == pytest.approx(abs(X[i] @ (beta - beta_i)), abs=1e-9)
         np.testing.assert_allclose(loo_coefficient_change(X, y, i), beta - beta_i, atol=1e-9)
         np.testing.assert_allclose(loo_effect_on(X, y, i, X_test), X_test @ (beta - beta_i), atol=1e-9)
+
+
+def test_self_influence_is_the_press_formula():
+    # rows outside the span of the others: e_i^2; rows inside it: r_i^2 (1 / (1 - H_ii)^2 - 1)
+    X, y = _random_case(3, 8, 12, "combination", noiseless=False)
+    g = gram_loo(X, y)
+    infl = self_influence(X, y)
+    dep = g.dependent & (np.abs(g.residual) > 1e-6)
+    assert dep.sum() >= 2 and (~g.dependent).any()
+    r, h = g.residual[dep], g.hat_diag[dep]
+    np.testing.assert_allclose(infl[dep], r**2 * (1 / (1 - h) ** 2 - 1), rtol=1e-8)
+    np.testing.assert_allclose(infl[~g.dependent], g.loo_residual[~g.dependent] ** 2, rtol=1e-10)
+    assert np.all(infl >= -1e-12)
 
 
 def test_rank_deficient_cases_are_actually_exercised():

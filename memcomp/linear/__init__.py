@@ -70,6 +70,8 @@ from memcomp.linear.metrics import (
     feature_groups,
     mean_ood_loss,
     monte_carlo_loss,
+    OnceSeenLeverage,
+    once_seen_leverage,
     ood_loss,
     ood_set_exists,
     population_loss,
@@ -124,6 +126,8 @@ __all__ = [
     "top_singular_value",
     # metrics
     "FeatureGroups",
+    "OnceSeenLeverage",
+    "once_seen_leverage",
     "StructureStats",
     "compositional_features",
     "feature_counts",

@@ -31,6 +31,16 @@ already explain has no influence.
 ``(X^T X)^+ x_i r_i / P_ii`` and ``(X^T X)^+ x_i = X^T K^+ K^+ K e_i = X^T K^+ e_i``).
 The change of the prediction on the removed row is therefore ``e_i H_ii``.
 
+**Self-influence** (the book's one definition, shared with the neural chapters): the
+increase of row ``i``'s own squared loss when row ``i`` is left out of training,
+
+    mem(i) = l_i(beta_{-i}) - l_i(beta) = (y_i - x_i^T beta_{-i})^2 - (y_i - x_i^T beta)^2
+           = e_i^2 - r_i^2,
+
+Feldman's memorization score with the square loss. Case 1 (``r_i = 0``): ``mem(i) = e_i^2``.
+Case 2 (PRESS): ``mem(i) = r_i^2 (1 / (1 - H_ii)^2 - 1)``. Always ``>= 0``. The absolute change
+of the prediction on the row, ``|e_i| H_ii``, is :func:`loo_prediction_change`.
+
 Numerically ``K`` is eigendecomposed once; eigenvalues below ``n * eps * max(eig)`` are
 treated as zero (numpy's pinv rule applied to ``K``), and a row counts as dependent when
 ``P_ii > 1e-8``.
@@ -117,10 +127,33 @@ def loo_predictions(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def self_influence(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``|yhat(x_i) - yhat_{-i}(x_i)|`` for every row: how much the prediction on a training
-    sample changes when that sample is removed (Feldman's memorization score for a regressor).
+    """Self-influence ``mem(i) = l_i(beta_{-i}) - l_i(beta)`` of every row, in closed form.
 
-    Equals ``|e_i| H_ii``; when the full solution interpolates row i it is ``|y_i - yhat_{-i}(x_i)|``.
+    The increase of row ``i``'s own squared loss ``l_i(b) = (y_i - x_i^T b)^2`` when row ``i``
+    is left out of the min-norm fit: Feldman's memorization score with the square loss, the
+    book's single definition of self-influence (the neural chapters use the same one).
+
+    Parameters
+    ----------
+    X : (n, d) array, n >= 2.
+    y : (n,) array of targets.
+
+    Returns
+    -------
+    (n,) array, ``e_i^2 - r_i^2 >= 0`` with ``e_i`` the leave-one-out residual and ``r_i`` the
+    full residual: ``e_i^2`` for a row outside the span of the others (``r_i = 0``) and
+    ``r_i^2 (1 / (1 - H_ii)^2 - 1)`` (PRESS) for a row inside it.
+    """
+    X, y = _check_xy(X, y)
+    g = gram_loo(X, y)
+    return g.loo_residual**2 - g.residual**2
+
+
+def loo_prediction_change(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``|yhat(x_i) - yhat_{-i}(x_i)|`` for every row: how much the prediction on a training
+    row moves when that row is removed (not the self-influence; see :func:`self_influence`).
+
+    Equals ``|e_i| H_ii``; when the full solution interpolates row ``i`` it is ``|e_i|``.
     """
     X, y = _check_xy(X, y)
     g = gram_loo(X, y)

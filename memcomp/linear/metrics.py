@@ -349,3 +349,65 @@ def mean_ood_loss(
     for _ in range(n_sets):
         total += float(extra[_draw_set(once, rows, t, rng)].sum())
     return base + total / n_sets
+
+
+# --------------------------------------------------------------------------- noise on once-seen features
+
+
+@dataclass(frozen=True)
+class OnceSeenLeverage:
+    """The exact noise factor of each once-seen feature that is alone (among once-seen
+    features) in its row.
+
+    ``features[t]`` is seen only in row ``rows[t]``, and ``sign[t] = x_{rows[t], features[t]}``.
+    ``leverage[t] = x_c^T (A^T A)^{-1} x_c`` with ``x_c`` the row's core part and ``A`` the
+    core block (rows without once-seen features, columns seen at least twice). When ``A`` has
+    full column rank (``full_rank``), the min-norm solution's error on the feature is exactly
+    ``e_j = x_ij (xi_i - x_c^T e_core)`` with ``e_core = (A^T A)^{-1} A^T xi_core`` independent
+    of ``xi_i``, so ``E[e_j^2 | X] = sigma^2 (1 + leverage)``.
+    """
+
+    features: np.ndarray
+    rows: np.ndarray
+    sign: np.ndarray
+    leverage: np.ndarray
+    core_cols: np.ndarray
+    core_rows: np.ndarray
+    full_rank: bool
+
+
+def once_seen_leverage(X: Any) -> OnceSeenLeverage:
+    """Exact conditional noise factor ``1 + x_c^T (A^T A)^{-1} x_c`` of once-seen features.
+
+    Parameters
+    ----------
+    X : sparse or dense (n, d) design.
+
+    Returns
+    -------
+    OnceSeenLeverage
+        ``leverage`` is ``nan`` for every feature when the core block ``A`` lacks full column
+        rank (then the core is not determined by the rows of ``A`` alone and the formula does
+        not apply).
+    """
+    X = check_design(X)
+    n, d = X.shape
+    csc = X.tocsc()
+    counts = np.diff(csc.indptr)
+    once = np.flatnonzero(counts == 1)
+    core_cols = np.flatnonzero(counts >= 2)
+    once_row = csc.indices[csc.indptr[once]]
+    once_sign = csc.data[csc.indptr[once]]
+    per_row = np.bincount(once_row, minlength=n)
+    core_rows = np.flatnonzero(per_row == 0)
+    alone = per_row[once_row] == 1
+    feats, rows, sign = once[alone], once_row[alone], once_sign[alone]
+    A = X[core_rows][:, core_cols].toarray()
+    full = core_cols.size > 0 and np.linalg.matrix_rank(A) == core_cols.size
+    if full:
+        G = A.T @ A
+        Xc = X[rows][:, core_cols].toarray()
+        lev = np.einsum("ij,ji->i", Xc, np.linalg.solve(G, Xc.T))
+    else:
+        lev = np.full(feats.size, np.nan)
+    return OnceSeenLeverage(feats, rows, sign, lev, core_cols, core_rows, bool(full))

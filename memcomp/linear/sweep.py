@@ -187,3 +187,34 @@ def expected_unseen_loss(p: Any, beta_star: Any, n: int) -> float:
     if np.any(p < 0) or np.any(p > 1):
         raise ValueError("p must hold probabilities in [0, 1]")
     return float(np.sum(p * beta_star**2 * (1.0 - p) ** n))
+
+
+def once_seen_noise_factor(
+    model: LongTailModel, rng: np.random.Generator, *, recovery_tol: float = 1e-6
+) -> tuple[np.ndarray, np.ndarray]:
+    """The noise on each recovered once-seen feature of one run, and its exact expectation.
+
+    Draws the design and the noise exactly as :func:`run_metrics` does with the same ``rng``
+    (so ``run_rng(seed, alpha, run)`` gives the sweep's own run). For every once-seen tail
+    feature j that the noiseless solution recovers (``|e_j| <= recovery_tol``) it returns
+    ``(X^+ z)_j^2``, the squared error per unit sigma (``e_j = sigma (X^+ z)_j``: X^+ is
+    linear and e_j = 0 at sigma = 0), and ``||(X^+)_{j,:}||^2``, its exact conditional
+    expectation ``E[e_j^2 | X] / sigma^2`` (equal to ``1 + kappa_j`` of
+    :func:`memcomp.linear.metrics.once_seen_leverage` when the core block has full column rank).
+
+    Returns
+    -------
+    (squared, expected) : two float arrays, one entry per such feature.
+    """
+    if not isinstance(model, LongTailModel):
+        raise ParameterError("model", f"model must be a LongTailModel; got {type(model).__name__}")
+    recovery_tol = check_float("recovery_tol", recovery_tol, low=0.0, low_open=True)
+    prob = sample_problem(model, rng)
+    fac = MinNormFactorization(prob.X)
+    B = fac.solve_many(np.column_stack([prob.y_clean, prob.noise]))
+    e0, v = B[:, 0] - prob.beta_star, B[:, 1]
+    counts = np.bincount(prob.X.indices, minlength=model.d)
+    once = np.flatnonzero((np.arange(model.d) >= model.k) & (counts == 1))
+    j = once[np.abs(e0[once]) <= recovery_tol]
+    pinv_rows = fac.solve_many(np.eye(model.n))[j]  # rows j of X^+
+    return v[j] ** 2, np.sum(pinv_rows**2, axis=1)

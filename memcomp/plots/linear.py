@@ -294,8 +294,9 @@ def plot_self_influence(
     """Self-influence of every training row, one jittered column per row type, with medians.
 
     ``types`` is a sequence of ``(kind, label)`` pairs in the order of the columns; ``kind``
-    gives each row's type and ``mem`` its self-influence (floored at 1e-8 on the log axis).
-    The dotted line marks the noise level ``sigma``. ``rng`` seeds the horizontal jitter.
+    gives each row's type and ``mem`` its self-influence ``mem(i) = l_i(beta_{-i}) - l_i(beta)``
+    (:func:`memcomp.linear.influence.self_influence`; floored at 1e-10 on the log axis).
+    The dotted line marks the noise variance ``sigma**2``. ``rng`` seeds the horizontal jitter.
     """
     mem = np.asarray(mem, float)
     kind = np.asarray(kind, dtype=object)
@@ -306,16 +307,16 @@ def plot_self_influence(
     fig, ax = _new_axes(ax, (8, 4.5))
     for x_pos, (t, _) in enumerate(types):
         v = mem[kind == t]
-        ax.plot(x_pos + 0.25 * gen.uniform(-1, 1, v.size), np.maximum(v, 1e-8), ".", ms=3, alpha=0.6,
+        ax.plot(x_pos + 0.25 * gen.uniform(-1, 1, v.size), np.maximum(v, 1e-10), ".", ms=3, alpha=0.6,
                 color=f"C{x_pos}")
         if v.size:
             ax.plot([x_pos - 0.35, x_pos + 0.35], [np.median(v)] * 2, "k-", lw=2)
     ax.set_yscale("log")
-    ax.set_ylim(1e-8, 3)
+    ax.set_ylim(1e-10, 3)
     ax.set_xticks(range(len(types)), [f"{name}\n({int(np.sum(kind == t))} rows)" for t, name in types])
-    ax.axhline(sigma, color="0.5", ls=":", lw=1)
-    ax.text(len(types) - 0.55, sigma * 1.2, r"$\sigma$", color="0.4")
-    ax.set_ylabel(r"self-influence $|x_i^\top\hat\beta - x_i^\top\hat\beta_{-i}|$")
+    ax.axhline(sigma**2, color="0.5", ls=":", lw=1)
+    ax.text(len(types) - 0.55, sigma**2 * 1.3, r"$\sigma^2$", color="0.4")
+    ax.set_ylabel(r"self-influence $\mathrm{mem}(i) = \ell_i(\hat\beta_{-i}) - \ell_i(\hat\beta)$")
     if title:
         ax.set_title(title)
     return fig
