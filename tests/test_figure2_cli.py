@@ -11,7 +11,10 @@ from memcomp.results import read_json
 
 pytestmark = pytest.mark.usefixtures("quiet", "torch_threads")
 
-RECORD_FIELDS = {"architecture", "zipf_exponent", "nines_in_train", "seed", "ood_test_loss", "in_test_loss", "train_loss"}
+RECORD_FIELDS = {
+    "architecture", "zipf_exponent", "nines_in_train", "seed", "epochs", "weight_decay_mode", "ood_test_loss",
+    "seen_combo_test_loss", "in_test_loss", "in_test_loss_seen_combo", "in_test_loss_unseen_combo", "train_loss",
+}
 ENVIRONMENT_FIELDS = {"memcomp", "numpy", "torch", "device", "threads", "cpu_capability", "mixed_precision"}
 TINY = ["--scale", "fast", "--epochs", "1", "--train-size", "40", "--test-size", "20", "--nines", "2", "--device", "cpu"]
 
@@ -34,6 +37,34 @@ def test_tiny_fast_cli_run_writes_json_and_png(tmp_path, torch_threads):
     assert {r["seed"] for r in records} == {0, 1}
     assert {r["architecture"] for r in records} == {"sum", "linear", "two_layer", "cross_channel"}
     assert all(r["train_digit_counts"][9] == r["nines_in_train"] for r in records)
+    # equal memorization: Cross-channel gets the preset's multiple of the others' epochs
+    assert {r["epochs"] for r in records if r["architecture"] == "cross_channel"} == {3}
+    assert {r["epochs"] for r in records if r["architecture"] != "cross_channel"} == {1}
+    assert payload["grid"] == {"cells": 16, "computed": 16, "reused": 0, "runner": "in-process"}
+    # the in-distribution test loss is the row-weighted mean of its seen and unseen parts
+    for r in records:
+        share = r["in_test_seen_combo_share"]
+        parts = [(share, r["in_test_loss_seen_combo"]), (1 - share, r["in_test_loss_unseen_combo"])]
+        assert sum(w * v for w, v in parts if v is not None) == pytest.approx(r["in_test_loss"], rel=1e-9)
+
+
+def test_jobs_2_gives_the_records_of_an_in_process_run(tmp_path, monkeypatch):
+    """The issue's check: a tiny grid on a local Dask cluster of 2 workers (one thread each)
+    gives the records of the same grid run here on one thread; a rerun reuses every cell."""
+    import torch
+
+    monkeypatch.setenv("MEMCOMP_THREADS", "1")
+    torch.set_num_threads(1)
+    tiny = [*TINY, "--seeds", "2", "--architectures", "sum,cross_channel"]
+    assert main(["reproduce", "figure2", *tiny, "--out", str(tmp_path / "here")]) == 0
+    assert main(["reproduce", "figure2", *tiny, "--jobs", "2", "--out", str(tmp_path / "dask")]) == 0
+    here, dask = read_json(tmp_path / "here" / "figure2.json"), read_json(tmp_path / "dask" / "figure2.json")
+    strip = lambda p: [{k: v for k, v in r.items() if k != "train_seconds"} for r in p["records"]]
+    assert strip(here) == strip(dask)
+    assert dask["grid"]["runner"] == "local cluster, 2 workers" and dask["grid"]["computed"] == 4
+    assert main(["reproduce", "figure2", *tiny, "--out", str(tmp_path / "dask")]) == 0
+    again = read_json(tmp_path / "dask" / "figure2.json")
+    assert again["grid"]["computed"] == 0 and again["grid"]["reused"] == 4 and strip(again) == strip(here)
 
 
 def test_tiny_paper_scale_smoke_run_uses_resnet18():

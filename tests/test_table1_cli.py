@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("quiet", "torch_threads")
 RECORD_FIELDS = {
     "architecture", "weight_decay", "seed", "test_loss", "train_loss", "train_loss_rare",
     "train_loss_ordinary", "in_test_loss", "train_seconds", "test_loss_moved",
-    "train_loss_by_largest_digit", "train_digit_draws",
+    "train_loss_by_largest_digit", "train_digit_draws", "weight_decay_mode",
 }
 TINY = ["--scale", "fast", "--epochs", "1", "--train-size", "30", "--test-size", "10", "--device", "cpu"]
 
@@ -137,6 +137,10 @@ def test_bad_config_names_the_parameter(overrides, name):
         (["--architectures", "sum,mlp"], "--architectures must be one of"),
         (["--architectures", ","], "--architectures must name at least one"),
         (["--test-in-size", "-1"], "--test-in-size must be an integer"),
+        (["--weight-decay-mode", "adamw"], "--weight-decay-mode must be one of"),
+        (["--influence", "1", "--influence-architectures", "mlp"], "--influence-architectures must be among the trained"),
+        (["--influence", "1", "--influence-spread-seeds", "-1"], "--influence-spread-seeds must be an integer"),
+        (["--influence", "1", "--jobs", "2"], "--influence runs in this process"),
     ],
 )
 def test_bad_cli_options_are_named(tmp_path, capsys, args, needle):
@@ -252,3 +256,20 @@ def test_loss_by_frequency_averages_seeds_and_names_what_is_missing():
     host = Figure()
     ax = host.add_subplot()
     assert plot_loss_by_frequency(records, architectures=("sum",), axes=[ax]) is host and len(ax.lines) == 4
+
+
+def test_weight_decay_mode_and_influence_architectures_reach_the_records(tmp_path, capsys):
+    rc = main([
+        "reproduce", "table1", *TINY, "--curve", "", "--seeds", "1", "--weight-decay-mode", "decoupled",
+        "--architectures", "sum,cross_channel", "--influence", "0", "--influence-architectures", "sum,cross_channel",
+        "--influence-spread-seeds", "1", "--out", str(tmp_path),
+    ])
+    assert rc == 0
+    payload = read_json(tmp_path / "table1.json")
+    assert payload["config"]["weight_decay_mode"] == "decoupled"
+    assert {r["weight_decay_mode"] for r in payload["records"]} == {"decoupled"}
+    influence = payload["influence"]
+    assert len(influence) == 2 * 2 * 10  # two architectures, weight decay 0 and 0.5, the ten one-shot rows
+    assert {r["architecture"] for r in influence} == {"sum", "cross_channel"}
+    assert all(r["pred_seed_spread"] is not None for r in influence)
+    capsys.readouterr()

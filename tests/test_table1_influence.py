@@ -11,7 +11,7 @@ from memcomp.nets.train import TrainConfig, train_model
 FIELDS = {
     "architecture", "weight_decay", "seed", "row", "kind", "digits", "target", "pred_full", "pred_loo",
     "loss_full", "loss_loo", "self_influence", "pred_change", "n_pairs", "pair_loss_full", "pair_loss_loo",
-    "pair_influence", "pair_pred_change", "test_in_change",
+    "pair_influence", "pair_pred_change", "test_in_change", "pred_seed_spread", "loss_seed_spread",
 }
 
 
@@ -40,6 +40,22 @@ def test_leaving_a_memorized_rare_row_out_moves_its_own_prediction_most(task):
     symbol = task.train.image_ids[row][task.train.rare[row]][0]
     expected = int((task.test.rare & (task.test.image_ids == symbol)).any(axis=1).sum())
     assert 6 <= expected and rec["n_pairs"] == expected and rec["pair_influence"] is not None
+    assert rec["pred_seed_spread"] is None  # no spread seeds asked for
+
+
+def test_seed_spread_is_the_spread_of_full_models_from_other_seeds(task):
+    row = int(task.rare_rows[0])
+    (rec,) = leave_one_out(task, [row], config=CONFIG, seeds=(0,), spread_seeds=2, **MODEL)
+    preds = [rec["pred_full"]]
+    for k in range(2):
+        model = build_model(seed=1000 + k, **MODEL)
+        train_model(model, task.train, TrainConfig(**{**CONFIG.__dict__, "seed": 1000 + k}))
+        preds.append(float(predict(model, task.train.subset([row]))[0]))
+    assert rec["pred_seed_spread"] == pytest.approx(float(np.std(preds, ddof=1)), rel=1e-6)
+    losses = [(p - rec["target"]) ** 2 for p in preds]
+    assert rec["loss_seed_spread"] == pytest.approx(float(np.std(losses, ddof=1)), rel=1e-6)
+    # the row is memorized by every seed: the seeds agree on it far better than a model without it
+    assert rec["pred_change"] > 3 * rec["pred_seed_spread"]
 
 
 def test_reference_model_is_reused_and_ordinary_rows_have_no_pairs(task):

@@ -17,12 +17,14 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from memcomp.checks import ParameterError, ParameterTypeError, check_float, check_int
-from memcomp.config import progress, resolve_device, resolve_scale, set_threads
+from memcomp.config import resolve_device, resolve_scale, set_threads
 from memcomp.experiments.neural_config import (
     NeuralConfig,
     add_network_arguments,
@@ -30,6 +32,7 @@ from memcomp.experiments.neural_config import (
     network_overrides,
     parse_numbers,
 )
+from memcomp.grid import add_grid_arguments, grid_options
 
 if TYPE_CHECKING:  # pragma: no cover
     from memcomp.nets.train import TrainConfig
@@ -49,11 +52,11 @@ class Figure2Config(NeuralConfig):
         Numbers of 9s in training, one task per value (0 to 3 * n_train).
     weight_decay : float
         Weight decay of every run (>= 0), read as ``weight_decay_mode``.
-    cross_channel_epochs : int or None
-        Epochs of the Cross-channel network (None: ``epochs``). It fits its training set more
-        slowly than the composing models; the presets give it the budget that makes it fit at
-        least as well, the rows with a 9 included, so that the architectures are compared at
-        equal memorization.
+    cross_channel_epoch_factor : int
+        The Cross-channel network trains for this many times ``epochs`` (1 to 100). It fits its
+        training set more slowly than the composing models; the presets give it the budget that
+        makes it fit at least as well, the rows with a 9 included, so that the architectures are
+        compared at equal memorization.
     seen_combo_replicas : int
         Test rows per training row with a 9 in the seen-combination control.
     """
@@ -61,7 +64,7 @@ class Figure2Config(NeuralConfig):
     n_test: int
     nines: tuple[int, ...]
     weight_decay: float = 0.0
-    cross_channel_epochs: int | None = None
+    cross_channel_epoch_factor: int = 1
     seen_combo_replicas: int = 4
 
     def __post_init__(self) -> None:
@@ -72,15 +75,12 @@ class Figure2Config(NeuralConfig):
         for m in self.nines:
             check_int("nines", m, low=0, high=3 * self.n_train)
         check_float("weight_decay", self.weight_decay, low=0.0, high=1000.0)
-        if self.cross_channel_epochs is not None:
-            check_int("cross_channel_epochs", self.cross_channel_epochs, low=1, high=100_000)
+        check_int("cross_channel_epoch_factor", self.cross_channel_epoch_factor, low=1, high=100)
         check_int("seen_combo_replicas", self.seen_combo_replicas, low=1, high=1000)
 
     def epochs_for(self, architecture: str) -> int:
         """The training budget of ``architecture``."""
-        if architecture == "cross_channel" and self.cross_channel_epochs is not None:
-            return self.cross_channel_epochs
-        return self.epochs
+        return self.epochs * (self.cross_channel_epoch_factor if architecture == "cross_channel" else 1)
 
     def train_config(self, seed: int, weight_decay: float | None = None) -> TrainConfig:
         """The :class:`memcomp.nets.TrainConfig` of one run (default: this config's weight decay)."""
@@ -91,7 +91,7 @@ def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
     """The preset for ``scale``, with any field replaced by ``overrides``.
 
     ``fast`` (a CPU): the small CNN (LayerNorm, width 16, 64 features), 3,000 training rows,
-    15, 30, 60 and 400 nines, 20 epochs (Cross-channel 60, see ``cross_channel_epochs``), 2 seeds. ``paper`` (a GPU) differs only where written
+    15, 30, 60 and 400 nines, 20 epochs (Cross-channel 3 times as many, see ``cross_channel_epoch_factor``), 2 seeds. ``paper`` (a GPU) differs only where written
     below: ResNet-18 with 512 features, 32,000 rows, 10, 100 and 1,000 nines.
 
     Parameters
@@ -122,7 +122,7 @@ def figure2_config(scale: str | None = None, **overrides: Any) -> Figure2Config:
         seeds=2,
         seed=0,
         epochs=20,
-        cross_channel_epochs=60,
+        cross_channel_epoch_factor=3,
         batch_size=64,
         lr=3e-3,
         weight_decay=0.0,
@@ -214,19 +214,29 @@ def figure2_cell(config: Figure2Config, cell: dict[str, Any]) -> list[dict[str, 
     return [record]
 
 
-def run_figure2(config: Figure2Config) -> dict[str, Any]:
-    """Train every architecture on every rarity setting and seed.
+def run_figure2(
+    config: Figure2Config, *, out: Path | None = None, jobs: int | None = None, scheduler: str | None = None
+) -> dict[str, Any]:
+    """Train every architecture on every rarity setting and seed: the cells of
+    :func:`figure2_cells`, run by :func:`memcomp.grid.run_grid`.
 
     Parameters
     ----------
     config : Figure2Config
         See :func:`figure2_config`.
+    out : path, optional
+        Save each finished cell in ``out/cells/`` and reuse the saved ones of an earlier run
+        with the same config.
+    jobs, scheduler : optional
+        Run the cells on a local Dask cluster of ``jobs`` workers, or on the Dask scheduler at
+        ``scheduler`` (default: one after the other in this process).
 
     Returns
     -------
     dict
         The JSON payload ``{"experiment", "config", "device", "environment", "seconds",
-        "records"}``, one record per (seed, nines, architecture) (see :func:`figure2_cell`).
+        "grid", "records"}``, one record per (seed, nines, architecture) (see
+        :func:`figure2_cell`); ``grid`` says how many cells were computed and how many reused.
 
     Raises
     ------
@@ -235,21 +245,28 @@ def run_figure2(config: Figure2Config) -> dict[str, Any]:
     """
     if not isinstance(config, Figure2Config):
         raise ParameterTypeError("config", f"config must be a Figure2Config; got {type(config).__name__}")
+    from memcomp.grid import run_grid
     from memcomp.results import environment
 
     device = resolve_device(config.device)
     start = time.perf_counter()
-    cells = figure2_cells(config)
-    records = []
-    for cell in progress(cells, desc="figure2", total=len(cells), leave=True):
-        records += figure2_cell(config, cell)
+    grid = run_grid(
+        figure2_cells(config),
+        partial(figure2_cell, config),
+        key={"experiment": "figure2", "config": asdict(config)},
+        out=out,
+        jobs=jobs,
+        scheduler=scheduler,
+        desc="figure2",
+    )
     return {
         "experiment": "figure2",
         "config": asdict(config),
         "device": device,
         "environment": environment(device, mixed_precision=config.mixed_precision(device)),
         "seconds": time.perf_counter() - start,
-        "records": records,
+        "grid": grid.summary(),
+        "records": grid.records,
     }
 
 
@@ -257,6 +274,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``memcomp reproduce figure2``."""
     add_network_arguments(parser, test_size_help="override the preset's number of test samples")
     parser.add_argument("--nines", type=str, default=None, help="comma-separated numbers of 9s in training, e.g. 10,30,100")
+    parser.add_argument(
+        "--cross-channel-epoch-factor",
+        type=int,
+        default=None,
+        metavar="K",
+        help="Cross-channel trains K times the epochs of the others (default: the preset's, 3)",
+    )
+    add_grid_arguments(parser)
 
 
 def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -268,11 +293,13 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
     with flag_names():
         nines = parse_numbers("nines", args.nines, int, "10,30,100")
-        config = figure2_config(args.scale, **network_overrides(args, test_size_field="n_test", nines=nines))
+        config = figure2_config(args.scale, **network_overrides(
+                args, test_size_field="n_test", nines=nines, cross_channel_epoch_factor=args.cross_channel_epoch_factor
+            ))
         resolve_device(config.device)  # fail early on cuda without a GPU
     out = prepare_out(args.out)
     set_threads()  # torch threads: $MEMCOMP_THREADS or every core, fixed before training
-    payload = run_figure2(config)
+    payload = run_figure2(config, out=out, **grid_options(args))
     from memcomp.plots.neural import plot_figure2
 
     write_json(out / "figure2.json", payload)

@@ -38,6 +38,7 @@ FLAGS: dict[str, str] = {
     "digit_images_per_class": "--digit-images",
     "influence": "--influence",
     "weight_decay_mode": "--weight-decay-mode",
+    "cross_channel_epoch_factor": "--cross-channel-epoch-factor",
     "influence_architectures": "--influence-architectures",
     "influence_spread_seeds": "--influence-spread-seeds",
     "out": "--out",

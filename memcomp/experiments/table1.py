@@ -31,6 +31,8 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +55,7 @@ from memcomp.experiments.table1_report import (
     table1_markdown,
     table1_summary,
 )
+from memcomp.grid import add_grid_arguments, grid_options
 
 __all__ = [
     "DESCRIPTION",
@@ -233,6 +236,9 @@ class Table1Result:
         ``{seed: RareSymbolTask}`` with ``keep_models=True``, else empty.
     influence : list of dict or None
         Leave-one-out records, when measured (:func:`memcomp.experiments.table1_influence.run_table1_influence`).
+    grid : dict or None
+        How many cells were computed and reused (:meth:`memcomp.grid.GridResult.summary`),
+        when the cells ran through the grid runner.
     """
 
     config: Table1Config
@@ -243,6 +249,7 @@ class Table1Result:
     models: dict[tuple[str, float, int], Any] = field(default_factory=dict, repr=False)
     tasks: dict[int, Any] = field(default_factory=dict, repr=False)
     influence: list[dict[str, Any]] | None = None
+    grid: dict[str, Any] | None = None
 
     def payload(self) -> dict[str, Any]:
         """The JSON payload: ``experiment, config, device, environment, seconds, records``
@@ -255,12 +262,67 @@ class Table1Result:
             "seconds": self.seconds,
             "records": self.records,
         }
+        if self.grid is not None:
+            out["grid"] = self.grid
         if self.influence is not None:
             out["influence"] = self.influence
         return out
 
 
-def run_table1(config: Table1Config, *, keep_models: bool = False) -> Table1Result:
+def table1_cells(config: Table1Config) -> list[dict[str, Any]]:
+    """The grid of independent trainings: one cell per (seed, architecture, weight decay), in
+    the order of the records."""
+    return [
+        {"seed": config.seed + s, "architecture": a, "weight_decay": float(w)}
+        for s in range(config.seeds)
+        for a, w in config.runs()
+    ]
+
+
+def _train_cell(config: Table1Config, task: Any, cell: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Train one cell's network on ``task``: its record and the trained model."""
+    from memcomp.nets.evaluation import evaluate, row_errors
+    from memcomp.nets.train import train_model
+
+    seed, arch, wd = cell["seed"], cell["architecture"], cell["weight_decay"]
+    model = config.build_model(arch, seed)
+    cfg = replace(config.train_config(seed, wd), device=resolve_device(config.device))
+    result = train_model(model, task.train, cfg, desc=f"{arch}, weight decay {wd:g}")
+    err = row_errors(model, task.train)
+    one_shot = np.zeros(len(err), bool)
+    one_shot[task.rare_rows] = True
+    record = {
+        "architecture": arch,
+        "weight_decay": float(wd),
+        "weight_decay_mode": config.weight_decay_mode,
+        "seed": seed,
+        "test_loss": evaluate(model, task.test),
+        "test_loss_moved": evaluate(model, task.test_moved),
+        "train_loss": result.train_loss,
+        "train_loss_rare": float(err[one_shot].mean()),
+        "train_loss_ordinary": float(err[~one_shot].mean()),
+        "in_test_loss": evaluate(model, task.test_in) if len(task.test_in) else None,
+        "train_seconds": result.seconds,
+        "train_loss_by_largest_digit": loss_by_largest_digit(task.train, err),
+        "train_digit_draws": task.train.digit_draws().tolist(),
+    }
+    return record, model
+
+
+def table1_cell(config: Table1Config, cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record of one cell of :func:`table1_cells` (builds the cell's task, then trains)."""
+    record, _ = _train_cell(config, config.build_task(cell["seed"]), cell)
+    return [record]
+
+
+def run_table1(
+    config: Table1Config,
+    *,
+    keep_models: bool = False,
+    out: Path | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+) -> Table1Result:
     """Train every (architecture, weight decay) of ``config.runs()`` for every seed.
 
     Parameters
@@ -268,7 +330,14 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> Table1Resu
     config : Table1Config
         See :func:`table1_config`.
     keep_models : bool
-        Keep the trained models and the tasks in the result (for influence measurements).
+        Keep the trained models and the tasks in the result (for influence measurements);
+        the cells then run in this process, one after the other.
+    out : path, optional
+        Without ``keep_models``: save each finished cell in ``out/cells/`` and reuse the saved
+        ones of an earlier run with the same config (:func:`memcomp.grid.run_grid`).
+    jobs, scheduler : optional
+        Without ``keep_models``: run the cells on a local Dask cluster of ``jobs`` workers, or
+        on the Dask scheduler at ``scheduler``.
 
     Returns
     -------
@@ -279,11 +348,11 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> Table1Resu
     ------
     TypeError
         If ``config`` is not a :class:`Table1Config`.
+    ValueError
+        If ``keep_models`` is combined with ``jobs`` or ``scheduler``.
     """
     if not isinstance(config, Table1Config):
         raise ParameterTypeError("config", f"config must be a Table1Config; got {type(config).__name__}")
-    from memcomp.nets.evaluation import evaluate, row_errors
-    from memcomp.nets.train import train_model
     from memcomp.results import environment
 
     device = resolve_device(config.device)
@@ -291,40 +360,31 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> Table1Resu
     records: list[dict[str, Any]] = []
     models: dict[tuple[str, float, int], Any] = {}
     tasks: dict[int, Any] = {}
-    jobs = [(s, a, w) for s in range(config.seeds) for a, w in config.runs()]
-    for s, arch, wd in progress(jobs, desc="table1", total=len(jobs), leave=True):
-        seed = config.seed + s
-        if seed not in tasks:
-            if tasks and not keep_models:
-                tasks.clear()
-            tasks[seed] = config.build_task(seed)
-        task = tasks[seed]
-        model = config.build_model(arch, seed)
-        cfg = replace(config.train_config(seed, wd), device=device)
-        result = train_model(model, task.train, cfg, desc=f"{arch}, weight decay {wd:g}")
-        err = row_errors(model, task.train)
-        one_shot = np.zeros(len(err), bool)
-        one_shot[task.rare_rows] = True
-        records.append(
-            {
-                "architecture": arch,
-                "weight_decay": float(wd),
-                "weight_decay_mode": config.weight_decay_mode,
-                "seed": seed,
-                "test_loss": evaluate(model, task.test),
-                "test_loss_moved": evaluate(model, task.test_moved),
-                "train_loss": result.train_loss,
-                "train_loss_rare": float(err[one_shot].mean()),
-                "train_loss_ordinary": float(err[~one_shot].mean()),
-                "in_test_loss": evaluate(model, task.test_in) if len(task.test_in) else None,
-                "train_seconds": result.seconds,
-                "train_loss_by_largest_digit": loss_by_largest_digit(task.train, err),
-                "train_digit_draws": task.train.digit_draws().tolist(),
-            }
+    grid_summary = None
+    if keep_models:
+        if jobs is not None or scheduler is not None:
+            raise ParameterError("keep_models", "keep_models needs the cells in this process; do not combine it with jobs or scheduler")
+        cells = table1_cells(config)
+        for cell in progress(cells, desc="table1", total=len(cells), leave=True):
+            seed = cell["seed"]
+            if seed not in tasks:
+                tasks[seed] = config.build_task(seed)
+            record, model = _train_cell(config, tasks[seed], cell)
+            records.append(record)
+            models[(cell["architecture"], cell["weight_decay"], seed)] = model
+    else:
+        from memcomp.grid import run_grid
+
+        grid = run_grid(
+            table1_cells(config),
+            partial(table1_cell, config),
+            key={"experiment": "table1", "config": asdict(config)},
+            out=out,
+            jobs=jobs,
+            scheduler=scheduler,
+            desc="table1",
         )
-        if keep_models:
-            models[(arch, float(wd), seed)] = model
-        del model
+        records, grid_summary = grid.records, grid.summary()
     return Table1Result(
         config=config,
         records=records,
@@ -332,7 +392,8 @@ def run_table1(config: Table1Config, *, keep_models: bool = False) -> Table1Resu
         environment=environment(device, mixed_precision=config.mixed_precision(device)),
         seconds=time.perf_counter() - start,
         models=models,
-        tasks=tasks if keep_models else {},
+        tasks=tasks,
+        grid=grid_summary,
     )
 
 
@@ -374,6 +435,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --influence: S more full models per setting, for the seed-to-seed spread of each row's "
         "prediction (default 0)",
     )
+    add_grid_arguments(parser)
 
 
 def _digit_images(text: str | None) -> int | None | str:
@@ -419,7 +481,13 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
                     )
     out = prepare_out(args.out)
     set_threads()  # torch threads: $MEMCOMP_THREADS or every core, fixed before training
-    result = run_table1(config, keep_models=influence is not None)
+    grid = grid_options(args)
+    if influence is not None and (grid["jobs"] is not None or grid["scheduler"] is not None):
+        raise ParameterError("influence", "--influence runs in this process (it reuses the trained models); drop --jobs/--scheduler")
+    if influence is None:
+        result = run_table1(config, out=out, **grid)
+    else:
+        result = run_table1(config, keep_models=True)
     if influence is not None:
         from memcomp.experiments.table1_influence import run_table1_influence
 
