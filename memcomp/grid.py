@@ -192,7 +192,7 @@ def _read_cell(path: Path, key_json: str, cell_json: str) -> list[dict[str, Any]
     if problem is None:
         if not isinstance(saved, dict) or saved.get("format") != CELL_FORMAT:
             problem = f"not a cell file of format {CELL_FORMAT}"
-        elif _canonical("key", saved.get("key")) != key_json or _canonical("cell", saved.get("cell")) != cell_json:
+        elif not _same_json(saved.get("key"), key_json) or not _same_json(saved.get("cell"), cell_json):
             problem = "its key or cell differ from this run's"
         elif not isinstance(saved.get("records"), list) or not all(isinstance(r, dict) for r in saved["records"]):
             problem = "its records are not a list of dicts"
@@ -200,6 +200,13 @@ def _read_cell(path: Path, key_json: str, cell_json: str) -> list[dict[str, Any]
         warnings.warn(f"{path}: {problem}; computing the cell again", GridWarning, stacklevel=3)
         return None
     return saved["records"]
+
+
+def _same_json(value: Any, canonical: str) -> bool:
+    try:
+        return _canonical("saved", value) == canonical
+    except (TypeError, ValueError):  # NaN or worse in a damaged file
+        return False
 
 
 def _write_cell(path: Path, key: Any, cell: dict[str, Any], records: list[dict[str, Any]]) -> None:

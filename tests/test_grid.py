@@ -151,10 +151,14 @@ def test_a_corrupt_or_foreign_cell_file_is_recomputed(sequential, tmp_path: Path
     payload = json.loads(foreign.read_text())
     payload["cell"] = CELLS[3]  # a file that claims to hold another cell
     foreign.write_text(json.dumps(payload))
+    damaged = cell_path(tmp_path, KEY, CELLS[4])
+    payload = json.loads(damaged.read_text())
+    payload["key"] = float("nan")  # valid JSON to Python, not to the grid
+    damaged.write_text(json.dumps(payload))
     with pytest.warns(GridWarning) as caught:
         result = run_grid(CELLS, toy, key=KEY, out=tmp_path)
-    assert len(caught) == 2 and "computing the cell again" in str(caught[0].message)
-    assert (result.computed, result.reused) == (2, 4)
+    assert len(caught) == 3 and "computing the cell again" in str(caught[0].message)
+    assert (result.computed, result.reused) == (3, 3)
     assert result.records == sequential.records
     assert json.loads(truncated.read_text())["records"] == sequential.records[2:4]
 
