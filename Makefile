@@ -10,13 +10,16 @@ export MEMCOMP_THREADS ?= 2
 # torch's threads (or another process) for 2 cores can run ten times slower.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book book-exec test unit notebooks html-check browser install clean help
+.PHONY: book book-exec book-student assignments grade test unit notebooks html-check browser install clean help
 
 help:
 	@echo "make book       build the HTML book into _build/html from the chapters' stored outputs"
 	@echo "make book-exec  the same after re-executing every chapter (Jupyter Book's cache; the"
 	@echo "                neural chapters train for about 20 minutes on 2 cores the first time)"
 	@echo "make test       unit tests, nbval on every chapter, a zero-warning build, browser test"
+	@echo "make assignments             student notebooks and otter autograders into _build/assignments"
+	@echo "make grade SUBMISSIONS=DIR   grade the notebooks under DIR into _build/assignments/grades.csv"
+	@echo "make book-student            the HTML book without solutions into _build/student-html"
 
 install: $(STAMP)
 
@@ -39,6 +42,30 @@ book-exec: $(STAMP)
 	@grep -q '^  execute_notebooks: cache$$' _build/_config_exec.yml || { echo "book-exec: _config.yml has no execute_notebooks: \"off\" to switch"; exit 1; }
 	$(VENV)/bin/jupyter-book build --keep-going --config _build/_config_exec.yml .
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
+
+# Course assignments (otter-grader, no Docker): book/part*/*_exercises.ipynb are the master
+# notebooks. `make assignments` always regenerates; `make grade` generates them first only when
+# they are missing or older than the masters.
+EXERCISES := $(wildcard book/part*/*_exercises.ipynb)
+ASSIGNMENTS := _build/assignments
+
+assignments: $(STAMP)
+	$(PY) scripts/assignments.py generate --out $(ASSIGNMENTS)
+
+$(ASSIGNMENTS)/manifest.json: $(EXERCISES) scripts/assignments.py memcomp/exercises.py | $(STAMP)
+	$(PY) scripts/assignments.py generate --out $(ASSIGNMENTS)
+
+grade: $(ASSIGNMENTS)/manifest.json
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR (a folder of submitted notebooks)"; exit 2; }
+	$(PY) scripts/assignments.py grade "$(SUBMISSIONS)" --assignments $(ASSIGNMENTS) --out $(ASSIGNMENTS)/grades.csv
+
+# The student edition: sources copied without solution or test cells, hide_solutions on, no
+# source copies, download or launch buttons; rendered from stored outputs like `make book`.
+book-student: $(STAMP)
+	$(PY) scripts/assignments.py student-book --out _build/student-src
+	$(VENV)/bin/jupyter-book build --keep-going _build/student-src
+	rm -rf _build/student-html && cp -r _build/student-src/_build/html _build/student-html
+	@echo "Open the student edition: file://$(CURDIR)/_build/student-html/index.html"
 
 test: unit notebooks html-check browser
 	@echo "make test: all checks passed"
