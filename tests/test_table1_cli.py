@@ -86,6 +86,7 @@ def test_keep_models_returns_models_and_tasks():
 def test_presets():
     fast, paper = table1_config("fast"), table1_config("paper")
     assert fast.encoder == "plain_cnn" and fast.weight_decays == (0.0, 0.5) and fast.digit_images_per_class == 190
+    assert fast.weight_decay_mode == paper.weight_decay_mode == "decoupled"
     assert paper.encoder == "resnet18" and paper.n_train == 32_000 and paper.zipf_exponent == 2.0
     differ = {f.name for f in dataclasses.fields(Table1Config) if getattr(fast, f.name) != getattr(paper, f.name)}
     assert differ == {"scale", "curve_architectures", "encoder", "feature_dim", "width", "n_train", "n_test_in",

@@ -29,6 +29,7 @@ __all__ = [
     "plot_digit_frequencies",
     "plot_digit_samples",
     "plot_image_rows",
+    "plot_influence_by_symbol",
     "plot_nearest_distances",
     "plot_rarest_share",
     "plot_self_influence",
@@ -417,6 +418,38 @@ def plot_self_influence(influence: Sequence[Mapping[str, Any]], test_loss: Mappi
     axes[1].set_ylabel("test-pair loss")
     axes[1].set_title("High memorization, low test-pair loss")
     axes[1].grid(True, which="both", alpha=0.3)
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+def plot_influence_by_symbol(influence: Sequence[Mapping[str, Any]], *, ax: Axes | None = None) -> Figure:
+    """One point per one-shot symbol row (and seed): its self-influence mem(i) against the rise
+    of the loss on the test pairs that hold its symbol when the row is removed
+    (``pair_influence``). Colour: architecture; filled: the smallest weight decay, open: the
+    largest."""
+    rows = [r for r in influence if r["kind"] == "rare" and r.get("pair_influence") is not None]
+    if not rows:
+        raise ParameterError("influence", "influence must hold leave-one-out records of one-shot rows with pair losses")
+    fig, (ax,), own = _axes(None if ax is None else [ax], 1, (6.5, 4.5))
+    wds = sorted({float(r["weight_decay"]) for r in rows})
+    archs = [a for a in ARCHITECTURES if any(r["architecture"] == a for r in rows)]
+    for k, arch in enumerate(archs):
+        for wd in wds:
+            pts = [(r["self_influence"], r["pair_influence"]) for r in rows if r["architecture"] == arch and r["weight_decay"] == wd]
+            x, y = np.array(pts).T
+            filled = wd == wds[0]
+            ax.scatter(x, y, s=36, color=f"C{k}", facecolors=f"C{k}" if filled else "none",
+                       label=f"{ARCH_LABELS[arch]}, WD {wd:g}")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_yscale("symlog", linthresh=0.1)
+    ax.set_xlabel("self-influence mem(i) of the symbol's row")
+    ax.set_ylabel("rise of the symbol's test-pair loss without the row")
+    ax.set_title("One point per one-shot row")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
     if own:
         fig.tight_layout()
     return fig
