@@ -285,7 +285,9 @@ def test_compositional_features_and_mean_ood_loss():
     expect = np.mean([ood_loss(beta, model.beta_star, model.p, F, 0.1) for F in sets])
     got = mean_ood_loss(beta, model.beta_star, model.p, X, k, 4, t=2, n_sets=30, sigma=0.1)
     assert got == pytest.approx(expect, rel=1e-12)
-    # on recovered features composition is free: OOD loss equals the in-distribution loss
+    # candidates are respected: every F is drawn among the recovered features (|e| <= 1e-6), so the
+    # extra OOD term is at most 2e-12 and the OOD loss equals the in-distribution loss; a draw
+    # outside the candidates would add (1 - p_i) e_i^2 of order 0.1 and fail this
     pop = population_loss(beta, model.beta_star, model.p)
     assert mean_ood_loss(beta, model.beta_star, model.p, X, k, 0, candidates=rec) == pytest.approx(pop, abs=1e-10)
     with pytest.raises(ValueError, match=r"^t\b"):

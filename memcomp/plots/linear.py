@@ -1000,8 +1000,8 @@ def plot_ridge_shrinkage(
     fig, ax = _new_axes(ax, (6.5, 3.8))
     for C, style in zip(counts, styles):
         ax.semilogx(lams, C / (C + n * lams), style, lw=2,
-                    label=f"feature seen {C} time{'s' if C > 1 else ''}: "
-                          "$C/(C + n\\lambda)$")
+                    label=f"feature seen $m_i = {C}$ time{'s' if C > 1 else ''}: "
+                          "$m_i/(m_i + n\\lambda)$")
     ax.axvline(1 / n, color="0.6", lw=1)
     ax.text(1.2 / n, 0.05, r"$n\lambda = 1$", color="0.4")
     ax.set_xlabel(rf"ridge penalty $\lambda$ ($n = {int(n)}$)")
