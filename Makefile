@@ -100,7 +100,8 @@ html-check: $(STAMP)
 	@grep -q '^  execute_notebooks: "off"$$' _build/_config_test.yml || { echo "html-check: _config.yml must set execute_notebooks: \"off\""; exit 1; }
 	$(VENV)/bin/jupyter-book build -W --keep-going --config _build/_config_test.yml .
 
-browser: $(STAMP)
+# The browser test opens the public book (html-check's build) and the student edition.
+browser: $(STAMP) book-student
 	$(PYTEST) tests/browser -q -rs
 
 clean:

@@ -183,3 +183,58 @@ def test_every_page_renders(driver):
         server.shutdown()
     assert not failures, "pages with problems:\n" + "\n".join(f"{k}: {v}" for k, v in failures.items())
     assert maths_seen > 0, "no typeset math found anywhere in the book"
+
+
+# --------------------------------------------------------------------------- the two editions
+# The public book (`_build/html`) shows each exercise's solution folded; the student edition
+# (`make book-student` -> `_build/student-html`) must hold no solution text anywhere.
+
+STUDENT_HTML = ROOT / "_build" / "student-html"
+EXERCISES_PAGE = "book/part2/recovery_to_composition_exercises.html"
+# Text that only solutions carry: sphinx-exercise's solution title, the rubrics, one solution's sentence.
+SOLUTION_TEXTS = ("Solution to", "Rubric (2 points)", "more than 20 times the in-distribution loss")
+
+
+def test_public_book_shows_solutions_folded(driver):
+    from selenium.webdriver.common.by import By
+
+    page = HTML / EXERCISES_PAGE
+    if not page.is_file():
+        pytest.fail(f"{page} not built: run `jupyter-book build .` first (make test does)")
+    source = page.read_text(encoding="utf-8")
+    assert all(text in source for text in SOLUTION_TEXTS), "a solution's text is missing from the public book"
+    server, base = _serve(HTML)
+    try:
+        assert page_problems(driver, f"{base}/{EXERCISES_PAGE}") == []
+        solutions = driver.find_elements(By.CSS_SELECTOR, "div.solution.dropdown")
+        visible = driver.find_element(By.TAG_NAME, "body").text
+    finally:
+        server.shutdown()
+    assert len(solutions) == 5, "one folded solution per exercise"
+    assert "Rows with exactly one tail feature" in visible
+    assert "more than 20 times the in-distribution loss" not in visible, "solutions must start folded"
+
+
+def test_student_edition_has_no_solution_text(driver):
+    if not (STUDENT_HTML / "book").is_dir():
+        pytest.fail(f"no student edition under {STUDENT_HTML}: run `make book-student` first (make test does)")
+    assert not (STUDENT_HTML / "_sources").exists(), "the student edition must not copy the sources"
+    leaks = {}
+    for path in STUDENT_HTML.rglob("*"):
+        if path.suffix not in {".html", ".js", ".txt", ".ipynb", ".md", ".json"} or "_static" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found = [t for t in SOLUTION_TEXTS if t in text]
+        if found:
+            leaks[path.relative_to(STUDENT_HTML).as_posix()] = found
+    assert not leaks, f"solution text in the student edition: {leaks}"
+    page = (STUDENT_HTML / EXERCISES_PAGE).read_text(encoding="utf-8")
+    assert "Rows with exactly one tail feature" in page, "the exercises themselves must stay"
+    assert "btn-download" not in page, "no download button (it would serve the .ipynb with its solutions)"
+    assert "launch-buttons" not in page, "no Binder/Colab button (it would open the master notebook)"
+    server, base = _serve(STUDENT_HTML)
+    try:
+        problems = page_problems(driver, f"{base}/{EXERCISES_PAGE}", screenshot=SHOTS / "student__exercises.png")
+    finally:
+        server.shutdown()
+    assert problems == []
