@@ -74,6 +74,14 @@ def _strip_solution_directives(nb) -> None:
     nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and SOLUTION_DIRECTIVE.search(c.source))]
 
 
+COLAB_INSTALL = """# On Colab, install memcomp and otter-grader first (locally `make book` has installed both).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "memcomp @ git+https://github.com/memcomp-book/memcomp", "otter-grader"], check=True)
+"""
 EXERCISE_FENCE = re.compile(r"^:::\{exercise\} *(.*)\n:label: *\S+\n", re.MULTILINE)
 
 
@@ -132,6 +140,8 @@ def generate(out: Path = DEFAULT_OUT, paths: list[Path] | None = None, run_tests
             _strip_solution_directives(student)  # belt and braces: otter drops them already
             for cell in student.cells:
                 _for_jupyter(cell)
+                if cell.cell_type == "code" and cell.source.startswith("# Initialize Otter"):
+                    cell.source = COLAB_INSTALL + cell.source  # otter must be importable before its init cell
             nbformat.write(student, out / "student" / master.name)
             solutions = nbformat.read(dist / "autograder" / master.name, as_version=4)
             solutions.metadata["otter"] = {"assignment_name": student.metadata["otter"]["assignment_name"]}
