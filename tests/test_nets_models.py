@@ -9,7 +9,7 @@ pytestmark = pytest.mark.usefixtures("torch_threads")
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
-@pytest.mark.parametrize("encoder", ["small_cnn", "plain_cnn", "resnet18"])
+@pytest.mark.parametrize("encoder", ["small_cnn", "plain_cnn", "batchnorm_cnn", "resnet18"])
 def test_every_model_maps_a_batch_to_one_number_per_sample(architecture, encoder):
     model = build_model(architecture, encoder, feature_dim=8, width=4, seed=0)
     out = model(torch.rand(5, 3, 28, 28))
@@ -109,3 +109,17 @@ def test_architecture_names_are_defined_once_and_labelled():
     assert ARCHITECTURES == ("sum", "linear", "two_layer", "cross_channel")
     assert set(ARCH_LABELS) == set(ARCHITECTURES) and set(COMPOSING) == set(ARCHITECTURES) - {"cross_channel"}
     assert plots.ARCH_LABELS is ARCH_LABELS and report.ARCH_LABELS is ARCH_LABELS
+
+
+def test_batchnorm_cnn_makes_its_conv_kernels_scale_invariant():
+    """Behind a BatchNorm a conv kernel's scale does not change the function (in training
+    mode, where the batch's own statistics normalise): why coupled L2 on it only changes its
+    effective learning rate."""
+    enc = build_encoder("batchnorm_cnn", feature_dim=8, width=4).train()
+    x = torch.rand(16, 1, 28, 28)
+    before = enc(x)
+    with torch.no_grad():
+        enc.body[0].weight.mul_(5.0)
+        enc.body[0].bias.mul_(5.0)
+    assert torch.allclose(enc(x), before, atol=1e-3)  # up to the eps in the variance
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in enc.modules())
