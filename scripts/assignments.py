@@ -215,8 +215,9 @@ def grade(submissions: Path, assignments: Path = DEFAULT_OUT, out: Path | None =
         rows.append(row)
         print(f"{row['submission']} ({name}): {row['total']:g} / {row['possible']:g}", flush=True)
     columns = ["submission", "assignment"]
-    for name in used:
-        columns += [q["name"] for q in manifest[name]["questions"]]
+    for name in manifest:  # the book's order, whatever order the submissions came in
+        if name in used:
+            columns += [q["name"] for q in manifest[name]["questions"]]
     columns += ["total", "possible", "note"]
     out = out or assignments / "grades.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
