@@ -5,7 +5,7 @@ this folder gives the command and the machine of each. They ship inside the pack
 a chapter opened anywhere (Colab, a student's folder) finds them:
 
 >>> sorted(RECORDS)[:2]
-['cpu-fast/table1', 'cpu-rows1000-layernorm/table1']
+['cpu-fast/table1', 'cpu-influence-decoupled/table1']
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ __all__ = ["RECORDS", "load_record"]
 
 RECORDS = (
     "cpu-fast/table1",
+    "cpu-influence-decoupled/table1",
     "cpu-rows1000-layernorm/table1",
     "cpu-rows8000/table1",
     "cpu-rows32000/table1",
+    "cpu-wd-batchnorm-decoupled/table1",
+    "cpu-wd-batchnorm-l2/table1",
+    "cpu-wd-batchnorm-l2_no_norm/table1",
+    "cpu-wd-plain-decoupled/table1",
+    "cpu-wd-plain-l2/table1",
+    "cpu-wd-plain-l2_no_norm/table1",
     "paper-gpu/figure2",
 )
 
