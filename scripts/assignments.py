@@ -41,6 +41,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from memcomp.home import pip_requirement
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "_build" / "assignments"
 MARKERS = ("# ASSIGNMENT CONFIG", "# BEGIN QUESTION", "# END QUESTION", "# BEGIN SOLUTION", "# END SOLUTION",
@@ -74,13 +76,13 @@ def _strip_solution_directives(nb) -> None:
     nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and SOLUTION_DIRECTIVE.search(c.source))]
 
 
-COLAB_INSTALL = """# On Colab, install memcomp and otter-grader first (locally `make book` has installed both).
+COLAB_INSTALL = f"""# On Colab, install memcomp and otter-grader first (locally `make book` has installed both).
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "memcomp @ git+https://github.com/memcomp-book/memcomp", "otter-grader"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{pip_requirement()}", "otter-grader==7.0.0"], check=True)
 """
 EXERCISE_FENCE = re.compile(r"^:::\{exercise\} *(.*)\n:label: *\S+\n", re.MULTILINE)
 
