@@ -22,6 +22,7 @@ RECORDS = (
     "cpu-influence-decoupled/table1",
     "cpu-rows1000-layernorm/table1",
     "cpu-rows8000/table1",
+    "cpu-rows8000-decoupled/table1",
     "cpu-rows32000/table1",
     "cpu-wd-batchnorm-decoupled/table1",
     "cpu-wd-batchnorm-l2/table1",
