@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from memcomp.data import build_rare_symbol_task
-from memcomp.nets.influence import leave_one_out, pick_rows, predict, summarize_influence
+from memcomp.nets.influence import (
+    influence_by_seed,
+    influence_mean,
+    leave_one_out,
+    pick_rows,
+    predict,
+    summarize_influence,
+)
 from memcomp.nets.models import build_model
 from memcomp.nets.train import TrainConfig, train_model
 
@@ -101,3 +108,36 @@ def test_task_must_be_a_rare_symbol_task():
         pick_rows(build_rare_symbol_task(n_train=20, n_test_pairs=2, seed=0), 11, 0, seed=0)
     with pytest.raises(ValueError, match="records"):
         summarize_influence([])
+
+
+def _fake_influence_records():
+    return [
+        {"architecture": a, "weight_decay": wd, "kind": kind, "seed": seed, "self_influence": value}
+        for a in ("sum", "cross_channel")
+        for wd in (0.0, 0.5)
+        for kind in ("rare", "ordinary")
+        for seed, values in ((0, (1.0, 3.0)), (1, (5.0, 7.0)))
+        for value in values
+    ]
+
+
+def test_influence_mean_and_by_seed_group_the_records():
+    records = _fake_influence_records()
+    records.append({**records[0], "self_influence": None})  # skipped
+    assert influence_mean(records, "self_influence", "sum", 0.5) == pytest.approx(4.0)
+    assert influence_mean(records, "self_influence", "sum", 0.5, seed=1) == pytest.approx(6.0)
+    assert influence_by_seed(records, "self_influence", "cross_channel", 0.0, "ordinary") == pytest.approx([2.0, 6.0])
+
+
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (("pair_loss", "sum", 0.0), "key"),
+        (("self_influence", "linear", 0.0), "architecture"),
+        (("self_influence", "sum", 0.1), "weight_decay"),
+        (("self_influence", "sum", 0.0, "common"), "kind"),
+    ],
+)
+def test_influence_mean_names_what_is_missing(args, name):
+    with pytest.raises(ValueError, match=name):
+        influence_mean(_fake_influence_records(), *args)

@@ -32,11 +32,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from memcomp.checks import ParameterTypeError, check_choice, check_int, check_seed
+from memcomp.checks import ParameterError, ParameterTypeError, check_choice, check_int, check_seed
 from memcomp.config import progress
 from memcomp.nets.evaluation import predict
 
-__all__ = ["KINDS", "leave_one_out", "pick_rows", "predict", "summarize_influence"]
+__all__ = ["KINDS", "influence_by_seed", "influence_mean", "leave_one_out", "pick_rows", "predict", "summarize_influence"]
 
 KINDS = ("rare", "ordinary")
 
@@ -208,3 +208,56 @@ def summarize_influence(records: Sequence[Mapping[str, Any]], key: str = "self_i
         k: {"mean": float(np.mean(v)), "min": float(np.min(v)), "max": float(np.max(v)), "count": len(v)}
         for k, v in groups.items()
     }
+
+
+def _influence_values(
+    records: Sequence[Mapping[str, Any]], key: str, architecture: str, weight_decay: float, kind: str, seed: int | None
+) -> list[float]:
+    check_choice("kind", kind, KINDS)
+    if records and key not in records[0]:
+        raise ParameterError("key", f"key must be a field of the leave-one-out records, one of {sorted(records[0])}; got {key!r}")
+    values = [
+        float(r[key])
+        for r in records
+        if r["architecture"] == architecture
+        and float(r["weight_decay"]) == float(weight_decay)
+        and r["kind"] == kind
+        and (seed is None or r["seed"] == seed)
+        and r.get(key) is not None
+    ]
+    if not values:
+        have = sorted({(r["architecture"], float(r["weight_decay"]), r["kind"], r["seed"]) for r in records})
+        raise ParameterError(
+            "architecture/weight_decay/kind/seed",
+            f"no records with {key!r} for architecture={architecture!r}, weight_decay={weight_decay!r}, "
+            f"kind={kind!r}, seed={seed!r}; the records hold (architecture, weight_decay, kind, seed) in {have}",
+        )
+    return values
+
+
+def influence_mean(
+    records: Sequence[Mapping[str, Any]],
+    key: str,
+    architecture: str,
+    weight_decay: float,
+    kind: str = "rare",
+    seed: int | None = None,
+) -> float:
+    """Mean of ``key`` over the leave-one-out records of one (architecture, weight decay, kind),
+    over every seed or only ``seed``.
+
+    Raises
+    ------
+    ValueError
+        If no record matches, naming what the records hold.
+    """
+    return float(np.mean(_influence_values(records, key, architecture, weight_decay, kind, seed)))
+
+
+def influence_by_seed(
+    records: Sequence[Mapping[str, Any]], key: str, architecture: str, weight_decay: float, kind: str = "rare"
+) -> list[float]:
+    """:func:`influence_mean` for each seed of the records, in seed order: a claim that holds in
+    every seed is checked on ``min`` or ``max`` of this list."""
+    seeds = sorted({r["seed"] for r in records})
+    return [influence_mean(records, key, architecture, weight_decay, kind, seed) for seed in seeds]
