@@ -27,3 +27,14 @@ def test_weight_decay_reading_records_hold_their_reading_and_encoder(name):
 def test_unknown_record_names_the_choices():
     with pytest.raises(ValueError, match="name must be one of cpu-fast/table1"):
         load_record("nope/table1")
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in RECORDS if "rows8000-" in n.split("/")[0]]
+)
+def test_8000_row_reading_records_hold_their_reading_and_size(name):
+    mode = name.split("/")[0].split("rows8000-")[1]
+    payload = load_record(name)
+    assert payload["config"]["n_train"] == 8000
+    assert payload["config"]["weight_decay_mode"] == mode
+    assert {r["weight_decay_mode"] for r in payload["records"]} == {mode}

@@ -20,9 +20,12 @@ __all__ = ["RECORDS", "load_record"]
 RECORDS = (
     "cpu-fast/table1",
     "cpu-influence-decoupled/table1",
+    "cpu-influence-rows8000-decoupled/table1",
     "cpu-rows1000-layernorm/table1",
     "cpu-rows8000/table1",
     "cpu-rows8000-decoupled/table1",
+    "cpu-rows8000-l2/table1",
+    "cpu-rows8000-l2_no_norm/table1",
     "cpu-rows32000/table1",
     "cpu-wd-batchnorm-decoupled/table1",
     "cpu-wd-batchnorm-l2/table1",
