@@ -177,3 +177,37 @@ def test_bad_memcomp_threads_is_a_clear_error(tmp_path, capsys, monkeypatch, val
     assert main(["reproduce", "figure2", *TINY, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert f"memcomp: error: MEMCOMP_THREADS must be an integer in [1, 1024]" in err and repr(value)[1:-1] in err
+
+
+def _runs(values):
+    """Synthetic Figure 2 records: values[(arch, seed, nines)] = (ood, seen)."""
+    return [{"architecture": a, "seed": s, "nines_in_train": m, "ood_test_loss": o, "seen_combo_test_loss": q}
+            for (a, s, m), (o, q) in values.items()]
+
+
+def test_per_seed_ratio_orders_seeds_and_settings():
+    from memcomp.plots.neural import per_seed_ratio
+
+    runs = _runs({("sum", 1, 60): (3.0, 1.0), ("sum", 0, 400): (1.0, 4.0), ("sum", 0, 60): (2.0, 1.0),
+                  ("sum", 1, 400): (6.0, 2.0)})
+    ratio = per_seed_ratio(runs, "ood_test_loss", "seen_combo_test_loss")
+    assert list(ratio) == ["sum"]
+    assert ratio["sum"].tolist() == [[2.0, 0.25], [3.0, 3.0]]
+
+
+@pytest.mark.parametrize(
+    "runs, args, needle",
+    [
+        ([], ("ood_test_loss", "seen_combo_test_loss"), "records must hold at least one run"),
+        (_runs({("sum", 0, 60): (1.0, 1.0)}), ("ood", "seen_combo_test_loss"), "numerator must be one of"),
+        (_runs({("sum", 0, 60): (1.0, 1.0)}), ("ood_test_loss", "seen"), "denominator must be one of"),
+        (_runs({("sum", 0, 60): (1.0, 1.0), ("sum", 1, 400): (1.0, 1.0)}), ("ood_test_loss", "seen_combo_test_loss"),
+         "records must cover every"),
+        (_runs({("sum", 0, 60): (1.0, 1.0)}) * 2, ("ood_test_loss", "seen_combo_test_loss"), "one run per"),
+    ],
+)
+def test_per_seed_ratio_names_what_is_wrong(runs, args, needle):
+    from memcomp.plots.neural import per_seed_ratio
+
+    with pytest.raises(ValueError, match=needle):
+        per_seed_ratio(runs, *args)

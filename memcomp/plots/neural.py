@@ -23,6 +23,7 @@ __all__ = [
     "ARCH_LABELS",
     "COMPOSING",
     "figure2_summary",
+    "per_seed_ratio",
     "plot_figure2",
     "plot_loss_by_frequency",
     "plot_architectures",
@@ -73,6 +74,43 @@ def figure2_summary(records: Any, key: str = "ood_test_loss") -> dict[str, dict[
             "min": np.array([v.min() for v in values]),
             "max": np.array([v.max() for v in values]),
         }
+    return out
+
+
+def per_seed_ratio(records: Any, numerator: str, denominator: str) -> dict[str, np.ndarray]:
+    """Per architecture, ``numerator / denominator`` of each Figure 2 run as an array of shape
+    (seeds, settings): rows in seed order, columns in the order of ``nines_in_train``.
+
+    With ``numerator="ood_test_loss"`` and ``denominator="seen_combo_test_loss"`` this is the
+    composition effect on the 9s: near 1 for a model that composes, large for one that does not.
+
+    Raises
+    ------
+    ValueError
+        If there are no records, a key is not a record field, or the runs do not cover every
+        (seed, setting) once.
+    """
+    records = _records(records)
+    if not records:
+        raise ParameterError("records", "records must hold at least one run; got none")
+    for name, key in (("numerator", numerator), ("denominator", denominator)):
+        if key not in records[0]:
+            fields = sorted(k for k, v in records[0].items() if isinstance(v, (int, float)))
+            raise ParameterError(name, f"{name} must be one of {', '.join(fields)}; got {key!r}")
+    seeds = sorted({int(r["seed"]) for r in records})
+    nines = sorted({int(r["nines_in_train"]) for r in records})
+    out: dict[str, np.ndarray] = {}
+    for arch in dict.fromkeys(r["architecture"] for r in records):
+        ratio = np.full((len(seeds), len(nines)), np.nan)
+        for r in records:
+            if r["architecture"] == arch:
+                i, j = seeds.index(int(r["seed"])), nines.index(int(r["nines_in_train"]))
+                if not np.isnan(ratio[i, j]):
+                    raise ParameterError("records", f"records must hold one run per (seed, setting); {arch} has two for seed {seeds[i]}, {nines[j]} nines")
+                ratio[i, j] = float(r[numerator]) / float(r[denominator])
+        if np.isnan(ratio).any():
+            raise ParameterError("records", f"records must cover every (seed, setting); {arch} misses some")
+        out[arch] = ratio
     return out
 
 
