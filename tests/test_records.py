@@ -33,7 +33,7 @@ def test_unknown_record_names_the_choices():
     "name", [n for n in RECORDS if "rows8000-" in n.split("/")[0]]
 )
 def test_8000_row_reading_records_hold_their_reading_and_size(name):
-    mode = name.split("/")[0].split("rows8000-")[1]
+    mode = name.split("/")[0].split("rows8000-")[1].removesuffix("-seed1")
     payload = load_record(name)
     assert payload["config"]["n_train"] == 8000
     assert payload["config"]["weight_decay_mode"] == mode

@@ -21,6 +21,7 @@ RECORDS = (
     "cpu-fast/table1",
     "cpu-influence-decoupled/table1",
     "cpu-influence-rows8000-decoupled/table1",
+    "cpu-influence-rows8000-decoupled-seed1/table1",
     "cpu-rows1000-layernorm/table1",
     "cpu-rows8000/table1",
     "cpu-rows8000-decoupled/table1",
