@@ -32,9 +32,11 @@ def test_unknown_record_names_the_choices():
 @pytest.mark.parametrize(
     "name", [n for n in RECORDS if "rows8000-" in n.split("/")[0]]
 )
-def test_8000_row_reading_records_hold_their_reading_and_size(name):
-    mode = name.split("/")[0].split("rows8000-")[1].removesuffix("-seed1")
+def test_8000_row_reading_records_hold_their_reading_size_and_seed(name):
+    # folder: ...rows8000-MODE, or ...rows8000-MODE-seedS for a run started at seed S
+    mode, _, seed = name.split("/")[0].split("rows8000-")[1].partition("-seed")
     payload = load_record(name)
     assert payload["config"]["n_train"] == 8000
+    assert payload["config"]["seed"] == int(seed or 0)
     assert payload["config"]["weight_decay_mode"] == mode
     assert {r["weight_decay_mode"] for r in payload["records"]} == {mode}

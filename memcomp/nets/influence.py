@@ -256,8 +256,9 @@ def influence_mean(
 
 def influence_by_seed(
     records: Sequence[Mapping[str, Any]], key: str, architecture: str, weight_decay: float, kind: str = "rare"
-) -> list[float]:
-    """:func:`influence_mean` for each seed of the records, in seed order: a claim that holds in
-    every seed is checked on ``min`` or ``max`` of this list."""
+) -> np.ndarray:
+    """:func:`influence_mean` for each seed of the records, in seed order, as an array so that
+    per-seed ratios and comparisons are elementwise: a claim that holds in every seed is checked
+    with ``np.all`` or on ``min`` / ``max``."""
     seeds = sorted({r["seed"] for r in records})
-    return [influence_mean(records, key, architecture, weight_decay, kind, seed) for seed in seeds]
+    return np.array([influence_mean(records, key, architecture, weight_decay, kind, seed) for seed in seeds])
